@@ -1,1 +1,28 @@
-def main() -> None: ...
+"""The `baoxue` command: tokens, migrations, topics, serving one service, and the whole dev stack."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from baoxue_common.cli import dev, ops, token
+from baoxue_common.errors import ProblemError
+from baoxue_common.settings import SettingsError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and run one sub-command."""
+    parser = argparse.ArgumentParser(prog="baoxue", description="Baoxue (保学) operator commands")
+    commands = parser.add_subparsers(dest="command", required=True)
+    token.register(commands)
+    ops.register(commands)
+    dev.register(commands)
+    args = parser.parse_args(argv)
+    try:
+        code = args.run(args)
+    except (SettingsError, ProblemError) as exc:
+        print(f"baoxue: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code or 0)

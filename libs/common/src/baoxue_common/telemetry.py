@@ -1,0 +1,79 @@
+"""OpenTelemetry set-up per process: traces and metrics over OTLP, and the official instrumentations."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from opentelemetry import metrics, trace
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Telemetry:
+    """The providers this process installed; shut down to flush."""
+
+    tracer_provider: TracerProvider | None = None
+    meter_provider: MeterProvider | None = None
+    instrumented_engines: list[AsyncEngine] = field(default_factory=list)
+
+    def instrument_engine(self, engine: AsyncEngine) -> None:
+        """Trace SQL on the engine's sync core, once (a second call would double the spans)."""
+        if engine not in self.instrumented_engines:
+            SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
+            self.instrumented_engines.append(engine)
+
+    def shutdown(self) -> None:
+        """Flush and stop the exporters."""
+        if self.tracer_provider is not None:
+            self.tracer_provider.shutdown()
+        if self.meter_provider is not None:
+            self.meter_provider.shutdown()
+
+
+def setup_telemetry(
+    service: str, otlp_endpoint: str, *, extra_processors: list[SpanProcessor] | None = None
+) -> Telemetry:
+    """Install tracer and meter providers for this process (call in the lifespan, never at import)."""
+    resource = Resource.create({"service.name": service, "service.namespace": "baoxue"})
+    telemetry = Telemetry()
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        log.info("a tracer provider is already installed in this process; keeping it")
+    else:
+        provider = TracerProvider(resource=resource)
+        if otlp_endpoint:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=_signal(otlp_endpoint, "traces"))))
+        for processor in extra_processors or []:
+            provider.add_span_processor(processor)
+        trace.set_tracer_provider(provider)
+        telemetry.tracer_provider = provider
+    if otlp_endpoint and not isinstance(metrics.get_meter_provider(), MeterProvider):
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+        reader = PeriodicExportingMetricReader(OTLPMetricExporter(endpoint=_signal(otlp_endpoint, "metrics")))
+        telemetry.meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
+        metrics.set_meter_provider(telemetry.meter_provider)
+    instrumentor = AIOKafkaInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument()
+    return telemetry
+
+
+def kafka_is_instrumented() -> bool:
+    """Whether the aiokafka instrumentation injects trace headers on send (so the relay need not)."""
+    return bool(AIOKafkaInstrumentor().is_instrumented_by_opentelemetry)
+
+
+def _signal(endpoint: str, signal: str) -> str:
+    return endpoint.rstrip("/") + f"/v1/{signal}"

@@ -1,0 +1,137 @@
+"""Unit of work: one database transaction that holds a state change, its events and its inbox marks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from baoxue_contracts import Envelope, Event, encode
+from opentelemetry import propagate
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from baoxue_common.tables import CommonTables
+
+
+class UnitOfWork:
+    """A transaction; events emitted in it reach the outbox only if it commits."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: CommonTables,
+        *,
+        producer: str,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._tables = tables
+        self._producer = producer
+        self._on_commit = on_commit
+        self._outbox_rows: list[dict[str, Any]] = []
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The open session (only inside `async with`)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._session = self._sessions()
+        self._outbox_rows = []
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    def emit(
+        self,
+        event: Event,
+        *,
+        region: str,
+        occurred_at: datetime,
+        school_code: str | None = None,
+        subject_id: str | None = None,
+        key: str | None = None,
+    ) -> Envelope:
+        """Queue an event for the outbox; it is written with the transaction, keyed by region unless told."""
+        envelope = Envelope.wrap(
+            event,
+            producer=self._producer,
+            region=region,
+            occurred_at=occurred_at,
+            school_code=school_code,
+            subject_id=subject_id,
+            recorded_at=datetime.now(UTC),
+        )
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        self._outbox_rows.append(
+            {
+                "event_id": envelope.event_id,
+                "topic": event.destination(),
+                "key": key or region,
+                "value": encode(envelope),
+                "headers": headers,
+            }
+        )
+        return envelope
+
+    async def claim(self, deliveries: Sequence[tuple[Envelope, str, int, int]]) -> set[UUID]:
+        """Record event ids in the inbox; return those not applied before (the ones to apply now)."""
+        if not deliveries:
+            return set()
+        inbox = self._tables.inbox
+        rows = [
+            {"event_id": env.event_id, "event_type": env.event_type, "topic": t, "partition": p, "offset": o}
+            for env, t, p, o in deliveries
+        ]
+        stmt = insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
+        return set((await self.session.scalars(stmt, rows)).all())
+
+    async def commit(self) -> None:
+        """Write queued events to the outbox and commit everything at once."""
+        emitted = bool(self._outbox_rows)
+        if emitted:
+            await self.session.execute(sa.insert(self._tables.outbox), self._outbox_rows)
+            self._outbox_rows = []
+        await self.session.commit()
+        if emitted and self._on_commit is not None:
+            self._on_commit()
+
+    async def rollback(self) -> None:
+        """Drop the transaction and the events queued in it."""
+        self._outbox_rows = []
+        await self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    """Makes units of work bound to one service's schema and outbox."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        tables: CommonTables,
+        *,
+        producer: str,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.tables = tables
+        self.producer = producer
+        self.on_commit = on_commit
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.tables, producer=self.producer, on_commit=self.on_commit)

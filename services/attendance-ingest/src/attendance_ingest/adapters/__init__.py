@@ -1,0 +1,1 @@
+"""Attendance-ingest adapters: tables and queries."""

@@ -1,0 +1,53 @@
+"""Tables of the attendance_ingest schema."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from baoxue_common.tables import add_common_tables
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+SCHEMA = "attendance_ingest"
+metadata = sa.MetaData(schema=SCHEMA)
+common = add_common_tables(metadata)
+
+schools = sa.Table(
+    "schools",
+    metadata,
+    sa.Column("school_code", sa.String(10), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("county_code", sa.String(6), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+students = sa.Table(
+    "students",
+    metadata,
+    sa.Column("student_id", sa.String(25), primary_key=True),
+    sa.Column("school_code", sa.String(10), nullable=False, index=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("national_id_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("gender", sa.String(1), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("grade", sa.SmallInteger, nullable=False),
+    sa.Column("class_name", sa.Text, nullable=False),
+    sa.Column("hukou_county_code", sa.String(6), nullable=False),
+    sa.Column("residence_county_code", sa.String(6), nullable=False),
+    sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+attendance = sa.Table(
+    "attendance",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("school_code", sa.String(10), primary_key=True),
+    sa.Column("student_id", sa.String(25), primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("batch_id", UUID(as_uuid=True), nullable=False),
+    sa.Index("attendance_by_student", "student_id", "day"),
+)

@@ -1,0 +1,83 @@
+"""Pupils on a roll (学籍), roster diffs and how an attendance mark turns into events (到校日报告)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import date
+from typing import Literal
+
+AttendanceStatus = Literal["present", "late", "left_early", "absent_excused", "absent_unexcused"]
+ABSENT: frozenset[str] = frozenset({"absent_excused", "absent_unexcused"})
+
+
+@dataclass(frozen=True, slots=True)
+class Pupil:
+    """A pupil as the school's roll shows them; the resident ID only as its keyed hash."""
+
+    student_id: str
+    name: str
+    gender: str
+    birth_date: date
+    grade: int
+    class_name: str
+    hukou_county_code: str
+    residence_county_code: str
+    national_id_hash: str
+    groups: tuple[str, ...] = ()
+    poverty_household: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RosterDiff:
+    """Who joined, whose record changed (with the changed fields) and who left the roll."""
+
+    joined: list[Pupil] = field(default_factory=list)
+    changed: list[tuple[Pupil, tuple[str, ...]]] = field(default_factory=list)
+    left: list[Pupil] = field(default_factory=list)
+
+
+def diff_roster(current: Mapping[str, Pupil], incoming: Mapping[str, Pupil]) -> RosterDiff:
+    """Compare the roll on record with a new whole roll."""
+    diff = RosterDiff()
+    for student_id, pupil in incoming.items():
+        before = current.get(student_id)
+        if before is None:
+            diff.joined.append(pupil)
+        elif before != pupil:
+            changed = tuple(f.name for f in fields(Pupil) if getattr(before, f.name) != getattr(pupil, f.name))
+            diff.changed.append((pupil, changed))
+    diff.left.extend(p for sid, p in current.items() if sid not in incoming)
+    return diff
+
+
+def leave_reason(pupil: Pupil, *, transfer_pending: bool) -> Literal["transfer", "graduation", "unexplained"]:
+    """Why a pupil left the roll: a transfer under way, the end of grade 6 or 9, or unexplained."""
+    if transfer_pending:
+        return "transfer"
+    return "graduation" if pupil.grade in (6, 9) else "unexplained"
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """What one record of a day's push means for the bus."""
+
+    kind: Literal["absence", "presence"] | None
+    correction: bool
+
+
+def classify(new: str, same_day_before: str | None, previous_day: str | None) -> Mark:
+    """AbsenceRecorded for any absence; PresenceRecorded only after an absence or when correcting one."""
+    if new == same_day_before:
+        return Mark(None, False)
+    correction = same_day_before is not None
+    if new in ABSENT:
+        return Mark("absence", correction)
+    if (same_day_before in ABSENT) or (not correction and previous_day in ABSENT):
+        return Mark("presence", correction)
+    return Mark(None, correction)
+
+
+def is_school_day(day: date) -> bool:
+    """Monday to Friday; region calendars (terms, holidays, make-up days) replace this in the calendar issue."""
+    return day.weekday() < 5

@@ -1,0 +1,1 @@
+"""Attendance-ingest entry points: the HTTP API (the Kafka consumer lives in the shared runtime)."""

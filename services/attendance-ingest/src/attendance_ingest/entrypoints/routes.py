@@ -1,0 +1,79 @@
+"""Thin HTTP routes: parse, check scope, call one handler, shape the answer."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated
+
+from baoxue_common.auth import Authenticated, Principal, require_school
+from baoxue_common.errors import Forbidden, PayloadTooLarge, Unprocessable
+from baoxue_common.pii import check_national_id, national_id_hash
+from baoxue_common.runtime import ServiceRuntime
+from fastapi import APIRouter, Depends, Path, Request
+
+from attendance_ingest import handlers
+from attendance_ingest.domain.model import Pupil
+from attendance_ingest.entrypoints.schemas import (
+    MAX_RECORDS,
+    AttendanceIn,
+    AttendanceOut,
+    RosterIn,
+    RosterOut,
+    SchoolIn,
+    SchoolOut,
+)
+
+router = APIRouter(prefix="/v1/schools", tags=["schools"])
+SchoolCodePath = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code (学校标识码)")]
+SchoolScoped = Annotated[Principal, Depends(require_school())]
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    """The service runtime of this process."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
+
+
+@router.put("/{school_code}", response_model=SchoolOut, summary="Register a school or change its reference data")
+async def put_school(school_code: SchoolCodePath, body: SchoolIn, principal: Authenticated, rt: Runtime) -> SchoolOut:
+    if principal.kind not in ("admin", "region"):
+        raise Forbidden("reference data needs an admin or region token")
+    principal.ensure_region(body.county_code)
+    changed = await handlers.register_school(rt.uow(), school_code=school_code, **body.model_dump())
+    return SchoolOut(school_code=school_code, changed=changed, **body.model_dump())
+
+
+@router.put("/{school_code}/roster", response_model=RosterOut, summary="Replace the school's whole roll")
+async def put_roster(school_code: SchoolCodePath, body: RosterIn, _: SchoolScoped, rt: Runtime) -> RosterOut:
+    errors, pupils, seen = [], [], set()
+    for i, s in enumerate(body.students):
+        if s.student_id in seen:
+            errors.append({"loc": ["body", "students", i, "student_id"], "msg": "duplicate pupil in this roll"})
+        seen.add(s.student_id)
+        if problem := check_national_id(s.national_id, s.birth_date):
+            errors.append({"loc": ["body", "students", i, "national_id"], "msg": problem})
+            continue
+        fields = s.model_dump(exclude={"national_id", "groups"})
+        digest = national_id_hash(rt.settings.pii_key, s.national_id)
+        pupils.append(Pupil(**fields, groups=tuple(sorted(set(s.groups))), national_id_hash=digest))
+    if errors:
+        raise Unprocessable(f"{len(errors)} problem(s) in the roll", errors=errors)
+    counts = await handlers.replace_roster(rt.uow(), school_code=school_code, as_of=body.as_of, pupils=pupils)
+    return RosterOut(school_code=school_code, **counts)
+
+
+@router.post("/{school_code}/attendance", response_model=AttendanceOut, summary="Record one school day")
+async def post_attendance(
+    school_code: SchoolCodePath, body: AttendanceIn, _: SchoolScoped, rt: Runtime
+) -> AttendanceOut:
+    if len(body.records) > MAX_RECORDS:
+        raise PayloadTooLarge(f"at most {MAX_RECORDS} records per request; got {len(body.records)}")
+    records = [handlers.AttendanceRecord(**r.model_dump()) for r in body.records]
+    result = await handlers.record_attendance(
+        rt.uow(), school_code=school_code, day=body.date, records=records, today=datetime.now(UTC).date()
+    )
+    return AttendanceOut(**asdict(result))

@@ -1,0 +1,1 @@
+"""Ledger entry points: the HTTP API (the Kafka consumer lives in the shared runtime)."""

@@ -1,0 +1,19 @@
+"""The ledger application (uvicorn: `ledger.entrypoints.app:create_app --factory`)."""
+
+from __future__ import annotations
+
+from baoxue_common.app import build_app
+from fastapi import FastAPI
+
+from ledger.bootstrap import SPEC, bootstrap
+from ledger.entrypoints.routes import router
+
+
+def create_app() -> FastAPI:
+    """Build the app; connections open in its lifespan, not here."""
+    return build_app(
+        SPEC,
+        routers=[router],
+        factory=bootstrap,
+        description="The county's three ledgers and every persuasion-to-return case (三本台账, 劝返复学).",
+    )

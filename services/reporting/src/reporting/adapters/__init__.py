@@ -1,0 +1,1 @@
+"""Reporting adapters: tables and queries."""

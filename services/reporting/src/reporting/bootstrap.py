@@ -1,0 +1,20 @@
+"""Composition root of reporting: settings → runtime (engine, outbox, consumer) → handlers."""
+
+from __future__ import annotations
+
+from baoxue_common.runtime import ServiceRuntime
+from baoxue_common.services import service
+from baoxue_common.settings import Settings
+from baoxue_common.telemetry import Telemetry
+
+from reporting.adapters import orm
+from reporting.handlers import EVENT_HANDLERS
+
+SPEC = service("reporting")
+
+
+async def bootstrap(settings: Settings, telemetry: Telemetry | None = None) -> ServiceRuntime:
+    """Wire the service for one process."""
+    return ServiceRuntime(
+        SPEC, settings, orm.common, EVENT_HANDLERS, database_url=settings.database_url, telemetry=telemetry
+    )

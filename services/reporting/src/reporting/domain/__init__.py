@@ -1,0 +1,1 @@
+"""Reporting domain: indicators per region, pure and free of I/O."""

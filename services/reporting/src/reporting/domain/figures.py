@@ -1,0 +1,34 @@
+"""Live figures of a region (实时指标) from the ledger entries below it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+OPEN_SUSPECT = frozenset({"pending", "verifying"})
+FIGURE_LABELS: dict[str, str] = {
+    "suspected": "疑似辍学人数",
+    "suspected_priority": "重点人群疑似辍学人数",
+    "suspected_poverty": "脱贫家庭疑似辍学人数",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EntryState:
+    """What reporting keeps of one ledger entry."""
+
+    ledger: str
+    status: str
+    groups: tuple[str, ...]
+    poverty_household: bool
+
+
+def figures(entries: Iterable[EntryState]) -> dict[str, int]:
+    """Counts of open suspects, of those in priority groups and of those from poverty-alleviated households."""
+    result = dict.fromkeys(FIGURE_LABELS, 0)
+    for entry in entries:
+        if entry.ledger == "suspected" and entry.status in OPEN_SUSPECT:
+            result["suspected"] += 1
+            result["suspected_priority"] += bool(entry.groups)
+            result["suspected_poverty"] += entry.poverty_household
+    return result

@@ -1,0 +1,1 @@
+"""Verification adapters: tables and queries."""

@@ -1,0 +1,57 @@
+"""Tables of the verification schema."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from baoxue_common.tables import add_common_tables
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+
+SCHEMA = "verification"
+metadata = sa.MetaData(schema=SCHEMA)
+common = add_common_tables(metadata)
+
+pupils = sa.Table(
+    "pupils",
+    metadata,
+    sa.Column("student_id", sa.String(25), primary_key=True),
+    sa.Column("school_code", sa.String(10), nullable=False),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+)
+
+absences = sa.Table(
+    "absences",
+    metadata,
+    sa.Column("student_id", sa.String(25), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("status", sa.Text, nullable=False),
+)
+
+warnings = sa.Table(
+    "warnings",
+    metadata,
+    sa.Column("warning_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("student_id", sa.String(25), nullable=False),
+    sa.Column("streak_start", sa.Date, nullable=False),
+    sa.Column("raised_on", sa.Date, nullable=False),
+    sa.UniqueConstraint("student_id", "streak_start", name="warnings_once_per_streak"),
+)
+
+suspicions = sa.Table(
+    "suspicions",
+    metadata,
+    sa.Column("suspicion_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("student_id", sa.String(25)),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("flagged_on", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index(
+        "suspicions_one_open_per_pupil",
+        "student_id",
+        unique=True,
+        postgresql_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
+    ),
+)

@@ -1,0 +1,68 @@
+"""Queries and writes of verification, inside a unit of work."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from verification.adapters.orm import absences, pupils, suspicions, warnings
+
+
+async def remember_pupil(
+    session: AsyncSession, student_id: str, school_code: str, county: str, groups: list[str]
+) -> None:
+    """Keep the copy of a pupil's school, county and priority groups."""
+    stmt = insert(pupils).values(student_id=student_id, school_code=school_code, county_code=county, groups=groups)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[pupils.c.student_id], set_=dict(stmt.excluded.items()))
+    )
+
+
+async def pupil_groups(session: AsyncSession, student_id: str) -> tuple[str, ...]:
+    """The priority groups of a pupil, if known."""
+    groups = await session.scalar(sa.select(pupils.c.groups).where(pupils.c.student_id == student_id))
+    return tuple(groups or ())
+
+
+async def set_absence(session: AsyncSession, student_id: str, day: date, status: str | None) -> None:
+    """Record the pupil's absence status on a day (None: present)."""
+    if status is None:
+        await session.execute(sa.delete(absences).where(absences.c.student_id == student_id, absences.c.day == day))
+        return
+    stmt = insert(absences).values(student_id=student_id, day=day, status=status)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[absences.c.student_id, absences.c.day], set_={"status": status})
+    )
+
+
+async def unexcused_days(session: AsyncSession, student_id: str, until: date) -> set[date]:
+    """The pupil's unexcused absence days up to a day."""
+    rows = await session.scalars(
+        sa.select(absences.c.day).where(
+            absences.c.student_id == student_id, absences.c.day <= until, absences.c.status == "absent_unexcused"
+        )
+    )
+    return set(rows.all())
+
+
+async def add_warning(session: AsyncSession, student_id: str, streak_start: date, raised_on: date) -> uuid.UUID | None:
+    """Record one early warning per streak; return its id, or None if this streak already had one."""
+    stmt = insert(warnings).values(
+        warning_id=uuid.uuid4(), student_id=student_id, streak_start=streak_start, raised_on=raised_on
+    )
+    return await session.scalar(stmt.on_conflict_do_nothing().returning(warnings.c.warning_id))
+
+
+async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Open a suspicion unless the pupil already has one open; return whether it was opened."""
+    stmt = insert(suspicions).values(**row)
+    stmt = stmt.on_conflict_do_nothing(
+        index_elements=[suspicions.c.student_id],
+        index_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
+    )
+    return (await session.scalar(stmt.returning(suspicions.c.suspicion_id))) is not None

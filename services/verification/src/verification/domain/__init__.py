@@ -1,0 +1,1 @@
+"""Verification domain: thresholds and absence streaks, pure and free of I/O."""

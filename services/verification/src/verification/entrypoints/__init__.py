@@ -1,0 +1,1 @@
+"""Verification entry points: the HTTP API (the Kafka consumer lives in the shared runtime)."""

@@ -1,0 +1,19 @@
+"""The verification application (uvicorn: `verification.entrypoints.app:create_app --factory`)."""
+
+from __future__ import annotations
+
+from baoxue_common.app import build_app
+from fastapi import FastAPI
+
+from verification.bootstrap import SPEC, bootstrap
+from verification.entrypoints.routes import router
+
+
+def create_app() -> FastAPI:
+    """Build the app; connections open in its lifespan, not here."""
+    return build_app(
+        SPEC,
+        routers=[router],
+        factory=bootstrap,
+        description="Finds suspected dropouts from every source and has each verified (疑似辍学核实).",
+    )

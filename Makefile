@@ -1,0 +1,44 @@
+# Baoxue: `make dev` runs the whole system, `make test` passes the tests. Python 3.11+ is all it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.install-stamp
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+
+.PHONY: install dev test unit integration lint typecheck contracts bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing into $(VENV) ..."
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create the virtualenv and install everything
+
+dev: install ## run PostgreSQL, the broker and the four services until Ctrl-C
+	$(BIN)/baoxue dev
+
+test: install ## unit and integration tests (integration starts a real broker and database)
+	@bash scripts/pytest-or-none.sh $(PYTEST)
+
+unit: install
+	@bash scripts/pytest-or-none.sh $(PYTEST) -m "not integration"
+
+integration: install
+	@bash scripts/pytest-or-none.sh $(PYTEST) -m integration
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+contracts: install ## regenerate contracts/ (JSON Schema, AsyncAPI, OpenAPI) from the code
+	$(BIN)/python -m baoxue_contracts.generate
+
+bench: install ## benchmarks; results in bench/results.json
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -38,15 +38,14 @@ class Stack:
 
     def settings(self, **overrides: object) -> Settings:
         """Settings for in-process clients of this stack."""
-        return Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            env="test",
-            database_url=self.database_url,
-            kafka_bootstrap_servers=self.bootstrap,
-            kafka_session_timeout_ms=2000,
-            kafka_heartbeat_interval_ms=200,
-            **overrides,
-        )
+        values: dict[str, object] = {
+            "env": "test",
+            "database_url": self.database_url,
+            "kafka_bootstrap_servers": self.bootstrap,
+            "kafka_session_timeout_ms": 2000,
+            "kafka_heartbeat_interval_ms": 200,
+        }
+        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg, arg-type]
 
     def token(self, scope: str) -> str:
         """A token the services accept."""
@@ -67,7 +66,10 @@ def docker_services() -> Iterator[dict[str, str]]:
     from testcontainers.postgres import PostgresContainer  # type: ignore[import-not-found]
 
     with PostgresContainer("postgres:17") as pg, KafkaContainer() as kafka:
-        yield {"DATABASE_URL": pg.get_connection_url(driver=None), "KAFKA_BOOTSTRAP_SERVERS": kafka.get_bootstrap_server()}
+        yield {
+            "DATABASE_URL": pg.get_connection_url(driver=None),
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.get_bootstrap_server(),
+        }
 
 
 @pytest.fixture(scope="session")

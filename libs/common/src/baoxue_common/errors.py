@@ -97,9 +97,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _unparsed_body(err: Any) -> bool:
-    """A JSON syntax error, or a body that arrived as raw bytes because it could not be read as JSON."""
-    at_body = tuple(err.get("loc", ()))[:1] == ("body",)
-    return err.get("type") == "json_invalid" or (at_body and isinstance(err.get("input"), bytes | str))
+    """A JSON syntax error, or a whole body left as raw bytes because it could not be read as JSON."""
+    whole_body = tuple(err.get("loc", ())) == ("body",)
+    return err.get("type") == "json_invalid" or (whole_body and isinstance(err.get("input"), bytes))
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -77,8 +77,19 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        lines = [f"  {'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()]
+        lines = [f"  {_variable(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind a settings field (DATABASE_URL, or BAOXUE_<FIELD>)."""
+    if not loc:
+        return "settings"
+    name = str(loc[0])
+    field = Settings.model_fields.get(name)
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return name if name.isupper() else f"BAOXUE_{name.upper()}"
 
 
 @lru_cache(maxsize=1)

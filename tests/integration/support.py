@@ -1,0 +1,115 @@
+"""A counting consumer on the shared plumbing: every applied event adds a row, so duplicates would show."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+import sqlalchemy as sa
+from aiokafka import AIOKafkaProducer
+from baoxue_common.consumer import EventConsumer
+from baoxue_common.db import make_engine, make_sessionmaker
+from baoxue_common.kafka import make_consumer, make_producer
+from baoxue_common.settings import Settings
+from baoxue_common.tables import CommonTables
+from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
+from baoxue_contracts import Envelope, encode
+from baoxue_contracts.events.attendance import AttendanceSubmitted
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+COUNTY = "110101"
+
+
+def applied_table(metadata: sa.MetaData) -> sa.Table:
+    """One row per application of an event (no unique key: a second application would add a second row)."""
+    return sa.Table(
+        "applied",
+        metadata,
+        sa.Column("n", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid, nullable=False),
+        sa.Column("total", sa.Integer, nullable=False),
+    )
+
+
+async def create_schema(database_url: str, schema: str) -> None:
+    """A fresh schema with the common tables and `applied`."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE; CREATE SCHEMA "{schema}"')
+    finally:
+        await conn.close()
+    engine = make_engine(database_url)
+    metadata = sa.MetaData(schema=schema)
+    CommonTables(metadata)
+    applied_table(metadata)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    await engine.dispose()
+
+
+def sample_payload(seq: int, region: str = COUNTY) -> AttendanceSubmitted:
+    """A valid event whose `total` carries a sequence number."""
+    return AttendanceSubmitted(
+        school_code=region + "0001", date=date(2026, 11, 2), batch_id=uuid.uuid4(), counts={"present": seq}, total=seq
+    )
+
+
+def sample_event(seq: int, region: str = COUNTY) -> Envelope:
+    """A valid envelope around `sample_payload`."""
+    return Envelope.wrap(sample_payload(seq, region), producer="test", region=region, occurred_at=datetime.now(UTC))
+
+
+async def produce(producer: AIOKafkaProducer, topic: str, envelopes: list[Envelope]) -> None:
+    """Send envelopes keyed by region and wait for every ack."""
+    futures = [await producer.send(topic, encode(e), key=e.region.encode()) for e in envelopes]
+    await asyncio.gather(*futures)
+
+
+class Counting:
+    """The plumbing of one schema with a handler that counts what it applies."""
+
+    def __init__(self, settings: Settings, database_url: str, schema: str, *, delay_s: float = 0.0) -> None:
+        self.metadata = sa.MetaData(schema=schema)
+        self.tables = CommonTables(self.metadata)
+        self.applied = applied_table(self.metadata)
+        self.engine: AsyncEngine = make_engine(database_url)
+        self.uow = UnitOfWorkFactory(make_sessionmaker(self.engine), self.tables, producer="test")
+        self.settings = settings
+        self.delay_s = delay_s
+        self.fail_totals: set[int] = set()
+
+    async def handle(self, event: AttendanceSubmitted, envelope: Envelope, uow: UnitOfWork) -> None:
+        """Add a row; sleep to make batches slow; fail on purpose for chosen sequence numbers."""
+        if event.total in self.fail_totals:
+            raise RuntimeError(f"refusing event {event.total} on purpose")
+        await uow.session.execute(sa.insert(self.applied).values(event_id=envelope.event_id, total=event.total))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+
+    def consumer(self, topic: str, group: str, producer: AIOKafkaProducer) -> tuple[Any, EventConsumer]:
+        """A Kafka consumer and the EventConsumer applying its batches."""
+        kafka = make_consumer(self.settings, [topic], group_id=group, client_id=group)
+        handlers = {AttendanceSubmitted: [self.handle]}
+        return kafka, EventConsumer(kafka, producer, self.uow, handlers, group_id=group, max_attempts=2)
+
+    async def counts(self) -> tuple[int, int]:
+        """(rows applied, distinct events applied)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(sa.select(sa.func.count(), sa.func.count(sa.distinct(self.applied.c.event_id))))
+            ).one()
+        return int(row[0]), int(row[1])
+
+
+async def run_counting_consumer(settings: Settings, database_url: str, schema: str, topic: str, group: str) -> None:
+    """Entry point of the consumer process the SIGKILL test starts and kills."""
+    counting = Counting(settings, database_url, schema, delay_s=0.004)
+    producer = make_producer(settings, client_id=group)
+    await producer.start()
+    kafka, consumer = counting.consumer(topic, group, producer)
+    await kafka.start()
+    print("consuming", flush=True)
+    await consumer.run()

@@ -136,7 +136,14 @@ async def test_outbox_holds_events_while_the_broker_is_down_and_delivers_each_on
     counting = Counting(settings, stack.database_url, schema)
     producer = make_producer(settings, client_id="outage-relay")
     await producer.start()
-    relay = OutboxRelay(counting.engine, counting.tables, producer, schema=schema, idle_poll_s=0.05)
+    relay = OutboxRelay(
+        counting.engine,
+        counting.tables,
+        producer,
+        schema=schema,
+        idle_poll_s=0.05,
+        prepare=lambda: ensure_topics(settings),
+    )
     counting.uow.on_commit = relay.wake
     task = asyncio.create_task(relay.run())
     try:
@@ -144,8 +151,7 @@ async def test_outbox_holds_events_while_the_broker_is_down_and_delivers_each_on
         emitted = await emit_events(counting, 200)
         await asyncio.sleep(2.0)
         assert relay.published == 0, "nothing can be published while the broker is down"
-        await broker.start()
-        await ensure_topics(settings)
+        await broker.start()  # Tansu keeps topics in memory: it comes back empty, the relay re-creates them
         await wait_until(lambda: _published(relay, 200), timeout_s=60)
         records = await read_all(broker.bootstrap, ATTENDANCE, expect=200)
     finally:
@@ -230,7 +236,7 @@ async def test_malformed_and_unknown_version_messages_go_to_the_dead_letter_topi
         await counting.engine.dispose()
     reasons = {r.value: headers_dict(r.headers)["dlq-reason"] for r in dead}
     assert set(reasons) == {malformed, unknown_version, encode(failing)}, "the original bytes, each once"
-    assert "not valid JSON" in reasons[malformed] or "malformed" in reasons[malformed].lower()
+    assert "invalid json" in reasons[malformed].lower()
     assert "schema_version 99" in reasons[unknown_version]
     assert "refusing event 3" in reasons[encode(failing)]
     assert await counting.counts() == (1, 1), "the good message after the bad ones was applied, once"

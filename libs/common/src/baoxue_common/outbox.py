@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import zlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_poll_s: float = 0.2,
         inject_trace_headers: bool = True,
+        prepare: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._engine = engine
         self._outbox = tables.outbox
@@ -48,6 +50,8 @@ class OutboxRelay:
         self._inject = inject_trace_headers
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._recovering = False
+        self._prepare = prepare
         self.published = 0
 
     def wake(self) -> None:
@@ -74,6 +78,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._recovering = True
                 log.warning("outbox relay: publish failed, retrying in %.1fs: %r", backoff, exc)
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -88,6 +93,8 @@ class OutboxRelay:
 
     async def publish_batch(self) -> int:
         """Publish one batch of unpublished rows; return how many were published (0 if another relay holds the lock)."""
+        if self._recovering:
+            await self._refresh_metadata()
         o = self._outbox
         async with self._engine.begin() as conn:
             locked = await conn.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(self._lock_key)))
@@ -108,6 +115,14 @@ class OutboxRelay:
             await conn.execute(sa.update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=sa.func.now()))
         self.published += len(rows)
         return len(rows)
+
+    async def _refresh_metadata(self) -> None:
+        """After a failure, make sure the topics exist (a broker may come back empty) and re-read the cluster."""
+        if self._prepare is not None:
+            await self._prepare()
+        if not await self._producer.client.force_metadata_update():
+            raise ConnectionError("the broker did not answer a metadata request")
+        self._recovering = False
 
     async def _send(self, row: Any) -> asyncio.Future[Any]:
         stored: dict[str, str] = dict(row.headers or {})

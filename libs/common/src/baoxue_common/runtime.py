@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from baoxue_common.auth import Authenticator, SchoolCounty
 from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
 from baoxue_common.db import make_engine, make_sessionmaker, ping
-from baoxue_common.kafka import make_consumer, make_producer
+from baoxue_common.kafka import ensure_topics, make_consumer, make_producer
 from baoxue_common.outbox import OutboxRelay
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
@@ -61,6 +61,7 @@ class ServiceRuntime:
             batch_size=settings.relay_batch_size,
             idle_poll_s=settings.relay_idle_poll_ms / 1000,
             inject_trace_headers=not kafka_is_instrumented(),
+            prepare=lambda: ensure_topics(settings),
         )
         self.uow = UnitOfWorkFactory(
             make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -110,6 +111,11 @@ async def run_counting_consumer(settings: Settings, database_url: str, schema: s
     producer = make_producer(settings, client_id=group)
     await producer.start()
     kafka, consumer = counting.consumer(topic, group, producer)
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, consumer.stop)
     await kafka.start()
     print("consuming", flush=True)
     await consumer.run()
+    await kafka.stop()
+    await producer.stop()
+    await counting.engine.dispose()
+    print("stopped cleanly", flush=True)

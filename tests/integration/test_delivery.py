@@ -13,7 +13,7 @@ import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from baoxue_common.devstack import Broker, free_port
 from baoxue_common.kafka import ensure_topics, headers_dict, make_producer
@@ -105,6 +105,54 @@ async def test_a_consumer_killed_mid_batch_applies_every_event_exactly_once(stac
             first.kill()
         await counting.engine.dispose()
     assert (rows, distinct) == (total, total), f"{rows} applications of {distinct} distinct events (want {total})"
+
+
+async def test_sigterm_finishes_the_batch_commits_its_offsets_and_exits(stack: Stack) -> None:
+    schema, topic, total = "term_test", f"term.{uuid.uuid4().hex[:6]}.v1", 1500
+    await create_schema(stack.database_url, schema)
+    await create_topic(stack.bootstrap, topic)
+    producer = make_producer(stack.settings(), client_id="term-producer")
+    await producer.start()
+    await produce(producer, topic, [sample_event(i, region=f"1101{i % 8:02d}") for i in range(total)])
+    await producer.stop()
+    counting = Counting(stack.settings(), stack.database_url, schema)
+    env = {**os.environ, **stack.env, "TEST_SCHEMA": schema, "TEST_TOPIC": topic, "PYTHONPATH": str(ROOT)}
+    with (DATA / "logs" / "term-consumer.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.integration.counting_consumer_main"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+        )
+    try:
+        await wait_until(lambda: _at_least(counting, 300))
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.to_thread(proc.wait, 20)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+    rows, distinct = await counting.counts()
+    committed = await committed_total(stack.bootstrap, topic, "kill-test")
+    await counting.engine.dispose()
+    assert code == 0, "a clean exit on SIGTERM"
+    assert rows == distinct < total, "stopped mid-stream, nothing applied twice"
+    assert committed == rows, f"offsets of every applied record committed ({committed} committed, {rows} applied)"
+
+
+async def committed_total(bootstrap: str, topic: str, group: str) -> int:
+    """Sum over the partitions of the group's committed offsets."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        offsets = [await consumer.committed(TopicPartition(topic, p)) for p in sorted(partitions)]
+    finally:
+        await consumer.stop()
+    return sum(o or 0 for o in offsets)
 
 
 async def _at_least(counting: Counting, n: int) -> bool:

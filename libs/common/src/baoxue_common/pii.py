@@ -15,7 +15,7 @@ def check_national_id(number: str, birth_date: date | None = None) -> str | None
     try:
         valid = ric.validate(number)
     except ValidationError as exc:
-        return f"not a valid resident ID number ({exc.message})"
+        return f"not a valid resident ID number ({getattr(exc, 'message', exc)})"
     if len(valid) != 18:
         return "a resident ID number must have 18 characters"
     if birth_date is not None and ric.get_birth_date(valid) != birth_date:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, time
+from typing import Any
 
 from baoxue_common.consumer import EventHandlers
 from baoxue_common.uow import UnitOfWork
@@ -32,7 +33,7 @@ async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: Unit
         return
     groups = await repo.pupil_groups(uow.session, event.student_id)
     at = datetime.combine(event.date, time(12, 0), tzinfo=UTC)
-    where = {
+    where: dict[str, Any] = {
         "region": envelope.region,
         "occurred_at": at,
         "school_code": event.school_code,

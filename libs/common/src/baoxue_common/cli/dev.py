@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from baoxue_common.auth import issue_token
-from baoxue_common.devstack import Broker, ServiceProcess, ensure_database, start_postgres, stop_postgres
+from baoxue_common.devstack import Broker, ServiceProcess, ensure_database, start_postgres
 from baoxue_common.kafka import ensure_topics
 from baoxue_common.migrations import migrate_async
 from baoxue_common.services import SERVICES
@@ -79,9 +79,7 @@ async def _dev(args: argparse.Namespace) -> int:
             await asyncio.gather(*(asyncio.to_thread(s.stop) for s in services))
         if broker is not None:
             broker.kill()
-        if started_pg:
-            await asyncio.to_thread(stop_postgres, pgdata)
-        say("stopped")
+        say("stopped" + (" (PostgreSQL stops as this process exits)" if started_pg else ""))
 
 
 async def _wait_for_stop(services: list[ServiceProcess]) -> None:

@@ -55,7 +55,8 @@ async def add_warning(session: AsyncSession, student_id: str, streak_start: date
     stmt = insert(warnings).values(
         warning_id=uuid.uuid4(), student_id=student_id, streak_start=streak_start, raised_on=raised_on
     )
-    return await session.scalar(stmt.on_conflict_do_nothing().returning(warnings.c.warning_id))
+    warning_id: uuid.UUID | None = await session.scalar(stmt.on_conflict_do_nothing().returning(warnings.c.warning_id))
+    return warning_id
 
 
 async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:

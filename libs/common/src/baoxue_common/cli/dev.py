@@ -55,6 +55,11 @@ async def _dev(args: argparse.Namespace) -> int:
             say(f"starting the Kafka-compatible broker (Tansu) on 127.0.0.1:{args.broker_port} ...")
             broker = await Broker(args.broker_port, data / "logs" / "broker.log").start()
             env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+            # Tansu makes a joining member wait about half the session timeout: keep joins quick in dev.
+            env.setdefault("BAOXUE_KAFKA_SESSION_TIMEOUT_MS", os.environ.get("BAOXUE_KAFKA_SESSION_TIMEOUT_MS", "2000"))
+            env.setdefault(
+                "BAOXUE_KAFKA_HEARTBEAT_INTERVAL_MS", os.environ.get("BAOXUE_KAFKA_HEARTBEAT_INTERVAL_MS", "300")
+            )
         os.environ.update(env)
         get_settings.cache_clear()
         settings = get_settings()

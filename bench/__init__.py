@@ -1,0 +1,1 @@
+"""Benchmarks of Baoxue, run with `make bench`; results in bench/results.json."""

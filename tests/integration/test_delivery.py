@@ -69,22 +69,40 @@ async def wait_until(check, timeout_s: float = 60):  # type: ignore[no-untyped-d
     return result
 
 
+class ConsumerProcess:
+    """A stream of events on a fresh topic, and the counting consumer that applies it in its own process."""
+
+    def __init__(self, stack: Stack, name: str, total: int) -> None:
+        self.stack, self.name, self.total = stack, name, total
+        self.schema, self.topic = f"{name}_test", f"{name}.{uuid.uuid4().hex[:6]}.v1"
+        self.counting = Counting(stack.settings(), stack.database_url, self.schema)
+
+    async def prepare(self) -> ConsumerProcess:
+        """Create the schema and the topic and publish the events."""
+        await create_schema(self.stack.database_url, self.schema)
+        await create_topic(self.stack.bootstrap, self.topic)
+        producer = make_producer(self.stack.settings(), client_id=f"{self.name}-producer")
+        await producer.start()
+        await produce(producer, self.topic, [sample_event(i, region=f"1101{i % 8:02d}") for i in range(self.total)])
+        await producer.stop()
+        return self
+
+    def start(self) -> subprocess.Popen[bytes]:
+        """Start the consumer process (group `kill-test`), logging to .data/test/logs."""
+        env = {**os.environ, **self.stack.env, "TEST_SCHEMA": self.schema, "TEST_TOPIC": self.topic}
+        with (DATA / "logs" / f"{self.name}-consumer.log").open("ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.counting_consumer_main"],
+                cwd=ROOT,
+                env={**env, "PYTHONPATH": str(ROOT)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+
 async def test_a_consumer_killed_mid_batch_applies_every_event_exactly_once(stack: Stack) -> None:
-    schema, topic, total = "kill_test", f"kill.{uuid.uuid4().hex[:6]}.v1", 1500
-    await create_schema(stack.database_url, schema)
-    await create_topic(stack.bootstrap, topic)
-    producer = make_producer(stack.settings(), client_id="kill-producer")
-    await producer.start()
-    await produce(producer, topic, [sample_event(i, region=f"1101{i % 8:02d}") for i in range(total)])
-    await producer.stop()
-    counting = Counting(stack.settings(), stack.database_url, schema)
-    env = {**os.environ, **stack.env, "TEST_SCHEMA": schema, "TEST_TOPIC": topic, "PYTHONPATH": str(ROOT)}
-    log = (DATA / "logs" / "kill-consumer.log").open("ab")
-
-    def start() -> subprocess.Popen[bytes]:
-        cmd = [sys.executable, "-m", "tests.integration.counting_consumer_main"]
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
+    stream = await ConsumerProcess(stack, "kill", 1500).prepare()
+    counting, total, start = stream.counting, stream.total, stream.start
     first = start()
     try:
         await wait_until(lambda: _at_least(counting, 300))
@@ -108,23 +126,9 @@ async def test_a_consumer_killed_mid_batch_applies_every_event_exactly_once(stac
 
 
 async def test_sigterm_finishes_the_batch_commits_its_offsets_and_exits(stack: Stack) -> None:
-    schema, topic, total = "term_test", f"term.{uuid.uuid4().hex[:6]}.v1", 1500
-    await create_schema(stack.database_url, schema)
-    await create_topic(stack.bootstrap, topic)
-    producer = make_producer(stack.settings(), client_id="term-producer")
-    await producer.start()
-    await produce(producer, topic, [sample_event(i, region=f"1101{i % 8:02d}") for i in range(total)])
-    await producer.stop()
-    counting = Counting(stack.settings(), stack.database_url, schema)
-    env = {**os.environ, **stack.env, "TEST_SCHEMA": schema, "TEST_TOPIC": topic, "PYTHONPATH": str(ROOT)}
-    with (DATA / "logs" / "term-consumer.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.integration.counting_consumer_main"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
+    stream = await ConsumerProcess(stack, "term", 1500).prepare()
+    counting, total, topic = stream.counting, stream.total, stream.topic
+    proc = stream.start()
     try:
         await wait_until(lambda: _at_least(counting, 300))
         proc.send_signal(signal.SIGTERM)

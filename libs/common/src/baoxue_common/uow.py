@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -17,21 +18,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from baoxue_common.tables import CommonTables
 
 
+@dataclass
+class UnitOfWorkFactory:
+    """Makes units of work bound to one service's schema and outbox."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    tables: CommonTables
+    producer: str
+    on_commit: Callable[[], None] | None = None
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+
 class UnitOfWork:
     """A transaction; events emitted in it reach the outbox only if it commits."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: CommonTables,
-        *,
-        producer: str,
-        on_commit: Callable[[], None] | None = None,
-    ) -> None:
-        self._sessions = sessions
-        self._tables = tables
-        self._producer = producer
-        self._on_commit = on_commit
+    def __init__(self, factory: UnitOfWorkFactory) -> None:
+        self._factory = factory
         self._outbox_rows: list[dict[str, Any]] = []
         self._session: AsyncSession | None = None
 
@@ -43,7 +47,7 @@ class UnitOfWork:
         return self._session
 
     async def __aenter__(self) -> UnitOfWork:
-        self._session = self._sessions()
+        self._session = self._factory.sessions()
         self._outbox_rows = []
         return self
 
@@ -69,7 +73,7 @@ class UnitOfWork:
         """Queue an event for the outbox; it is written with the transaction, keyed by region unless told."""
         envelope = Envelope.wrap(
             event,
-            producer=self._producer,
+            producer=self._factory.producer,
             region=region,
             occurred_at=occurred_at,
             school_code=school_code,
@@ -93,7 +97,7 @@ class UnitOfWork:
         """Record event ids in the inbox; return those not applied before (the ones to apply now)."""
         if not deliveries:
             return set()
-        inbox = self._tables.inbox
+        inbox = self._factory.tables.inbox
         rows = [
             {"event_id": env.event_id, "event_type": env.event_type, "topic": t, "partition": p, "offset": o}
             for env, t, p, o in deliveries
@@ -105,33 +109,13 @@ class UnitOfWork:
         """Write queued events to the outbox and commit everything at once."""
         emitted = bool(self._outbox_rows)
         if emitted:
-            await self.session.execute(sa.insert(self._tables.outbox), self._outbox_rows)
+            await self.session.execute(sa.insert(self._factory.tables.outbox), self._outbox_rows)
             self._outbox_rows = []
         await self.session.commit()
-        if emitted and self._on_commit is not None:
-            self._on_commit()
+        if emitted and self._factory.on_commit is not None:
+            self._factory.on_commit()
 
     async def rollback(self) -> None:
         """Drop the transaction and the events queued in it."""
         self._outbox_rows = []
         await self.session.rollback()
-
-
-class UnitOfWorkFactory:
-    """Makes units of work bound to one service's schema and outbox."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        tables: CommonTables,
-        *,
-        producer: str,
-        on_commit: Callable[[], None] | None = None,
-    ) -> None:
-        self.sessions = sessions
-        self.tables = tables
-        self.producer = producer
-        self.on_commit = on_commit
-
-    def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.tables, producer=self.producer, on_commit=self.on_commit)

@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -40,9 +40,7 @@ class Telemetry:
             self.meter_provider.shutdown()
 
 
-def setup_telemetry(
-    service: str, otlp_endpoint: str, *, extra_processors: list[SpanProcessor] | None = None
-) -> Telemetry:
+def setup_telemetry(service: str, otlp_endpoint: str) -> Telemetry:
     """Install tracer and meter providers for this process (call in the lifespan, never at import)."""
     resource = Resource.create({"service.name": service, "service.namespace": "baoxue"})
     telemetry = Telemetry()
@@ -54,8 +52,6 @@ def setup_telemetry(
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
             provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=_signal(otlp_endpoint, "traces"))))
-        for processor in extra_processors or []:
-            provider.add_span_processor(processor)
         trace.set_tracer_provider(provider)
         telemetry.tracer_provider = provider
     if otlp_endpoint and not isinstance(metrics.get_meter_provider(), MeterProvider):

@@ -9,7 +9,7 @@ from reporting.domain.figures import FIGURE_LABELS, OPEN_SUSPECT, EntryState, fi
 def entry(
     ledger: str = "suspected", status: str = "pending", groups: tuple[str, ...] = (), poverty: bool = False
 ) -> EntryState:
-    return EntryState(ledger=ledger, status=status, groups=groups, poverty_household=poverty)
+    return EntryState(ledger=ledger, status=status, priority=bool(groups), poverty_household=poverty)
 
 
 def test_no_entries_give_zeros_for_every_figure() -> None:

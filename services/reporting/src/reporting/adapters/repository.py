@@ -29,11 +29,12 @@ async def drop_entry(session: AsyncSession, entry_id: Any) -> None:
 
 
 async def entries_under(session: AsyncSession, region: str) -> list[EntryState]:
-    """Every entry of the counties under a region."""
+    """The entries of the counties under a region, counted by kind in the database (a few rows, not one each)."""
     e = ledger_entries.c
+    priority = (sa.func.cardinality(e.groups) > 0).label("priority")
     rows = await session.execute(
-        sa.select(e.ledger, e.status, e.groups, e.poverty_household).where(
-            e.county_code.startswith(county_prefix(region), autoescape=True)
-        )
+        sa.select(e.ledger, e.status, priority, e.poverty_household, sa.func.count().label("n"))
+        .where(e.county_code.startswith(county_prefix(region), autoescape=True))
+        .group_by(e.ledger, e.status, priority, e.poverty_household)
     )
-    return [EntryState(r.ledger, r.status, tuple(r.groups), r.poverty_household) for r in rows]
+    return [EntryState(r.ledger, r.status, r.priority, r.poverty_household, r.n) for r in rows]

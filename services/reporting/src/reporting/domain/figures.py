@@ -15,12 +15,13 @@ FIGURE_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class EntryState:
-    """What reporting keeps of one ledger entry."""
+    """A kind of ledger entry and how many entries are of that kind."""
 
     ledger: str
     status: str
-    groups: tuple[str, ...]
+    priority: bool
     poverty_household: bool
+    count: int = 1
 
 
 def figures(entries: Iterable[EntryState]) -> dict[str, int]:
@@ -28,7 +29,7 @@ def figures(entries: Iterable[EntryState]) -> dict[str, int]:
     result = dict.fromkeys(FIGURE_LABELS, 0)
     for entry in entries:
         if entry.ledger == "suspected" and entry.status in OPEN_SUSPECT:
-            result["suspected"] += 1
-            result["suspected_priority"] += bool(entry.groups)
-            result["suspected_poverty"] += entry.poverty_household
+            result["suspected"] += entry.count
+            result["suspected_priority"] += entry.count if entry.priority else 0
+            result["suspected_poverty"] += entry.count if entry.poverty_household else 0
     return result

@@ -8,79 +8,9 @@ from types import MappingProxyType
 from baoxue_contracts import topics
 from baoxue_contracts.base import Event
 from baoxue_contracts.events import attendance, auth, ledger, reporting, verification
-from baoxue_contracts.events.attendance import (
-    AbsenceRecorded,
-    AttendanceSubmitted,
-    CalendarPublished,
-    PresenceRecorded,
-    SchoolRegistered,
-    StudentEnrolled,
-    StudentLeft,
-    StudentUpdated,
-    TransferCompleted,
-    TransferRequested,
-)
-from baoxue_contracts.events.auth import TokenRevoked
-from baoxue_contracts.events.ledger import (
-    CaseClosed,
-    CaseEscalated,
-    CaseReopened,
-    LedgerEntryChanged,
-    PersuasionAttemptRecorded,
-    ReturnConfirmed,
-)
-from baoxue_contracts.events.reporting import RegionStatsUpdated
-from baoxue_contracts.events.verification import (
-    DropoutConfirmed,
-    EarlyWarningRaised,
-    RulesPublished,
-    SuspectedDropoutFlagged,
-    SuspicionCleared,
-    VerificationAssigned,
-    VerificationOverdue,
-)
 
-_BY_PRODUCER: tuple[tuple[str, tuple[type[Event], ...]], ...] = (
-    (
-        attendance.PRODUCER,
-        (
-            SchoolRegistered,
-            CalendarPublished,
-            StudentEnrolled,
-            StudentUpdated,
-            StudentLeft,
-            TransferRequested,
-            TransferCompleted,
-            AbsenceRecorded,
-            PresenceRecorded,
-            AttendanceSubmitted,
-        ),
-    ),
-    (
-        verification.PRODUCER,
-        (
-            RulesPublished,
-            EarlyWarningRaised,
-            SuspectedDropoutFlagged,
-            VerificationAssigned,
-            VerificationOverdue,
-            DropoutConfirmed,
-            SuspicionCleared,
-        ),
-    ),
-    (
-        ledger.PRODUCER,
-        (
-            PersuasionAttemptRecorded,
-            CaseEscalated,
-            ReturnConfirmed,
-            CaseClosed,
-            CaseReopened,
-            LedgerEntryChanged,
-        ),
-    ),
-    (reporting.PRODUCER, (RegionStatsUpdated,)),
-    (auth.PRODUCER, (TokenRevoked,)),
+_BY_PRODUCER: tuple[tuple[str, tuple[type[Event], ...]], ...] = tuple(
+    (module.PRODUCER, module.EVENTS) for module in (attendance, verification, ledger, reporting, auth)
 )
 
 ALL_EVENTS: tuple[type[Event], ...] = tuple(cls for _, classes in _BY_PRODUCER for cls in classes)
@@ -112,7 +42,7 @@ _VERSIONS: Mapping[str, tuple[int, ...]] = MappingProxyType(
 
 def topics_of(cls: type[Event]) -> tuple[str, ...]:
     """The topics an event class is published to (RegionStatsUpdated: one per tier)."""
-    if issubclass(cls, RegionStatsUpdated):
+    if issubclass(cls, reporting.RegionStatsUpdated):
         return tuple(topics.STATS_BY_TIER.values())
     return (cls.topic,)
 

@@ -202,3 +202,18 @@ class AttendanceSubmitted(Event):
     counts: dict[str, Count] = Field(description="Pupils by status (present, late, left_early, absent_...).")
     total: Count
     corrections: Count = 0
+
+
+EVENTS: tuple[type[Event], ...] = (
+    SchoolRegistered,
+    CalendarPublished,
+    StudentEnrolled,
+    StudentUpdated,
+    StudentLeft,
+    TransferRequested,
+    TransferCompleted,
+    AbsenceRecorded,
+    PresenceRecorded,
+    AttendanceSubmitted,
+)
+"""The events this service produces, in catalog order."""

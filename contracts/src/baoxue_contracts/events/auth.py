@@ -22,3 +22,7 @@ class TokenRevoked(Event):
     jti: Annotated[str, Field(min_length=1, description="The token's id (JWT jti); never the token.")]
     expires_at: AwareDatetime = Field(description="Expiry of the token; the revocation may be dropped after it.")
     reason: str | None = None
+
+
+EVENTS: tuple[type[Event], ...] = (TokenRevoked,)
+"""The events this service produces, in catalog order."""

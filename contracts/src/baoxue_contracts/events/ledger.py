@@ -151,3 +151,14 @@ class LedgerEntryChanged(Event):
     case_id: UUID | None = None
     flagged_on: date | None = None
     returned_on: date | None = None
+
+
+EVENTS: tuple[type[Event], ...] = (
+    PersuasionAttemptRecorded,
+    CaseEscalated,
+    ReturnConfirmed,
+    CaseClosed,
+    CaseReopened,
+    LedgerEntryChanged,
+)
+"""The events this service produces, in catalog order."""

@@ -29,3 +29,7 @@ class RegionStatsUpdated(Event):
     def destination(self) -> str:
         """The stats topic of this event's tier."""
         return topics.STATS_BY_TIER[self.tier]
+
+
+EVENTS: tuple[type[Event], ...] = (RegionStatsUpdated,)
+"""The events this service produces, in catalog order."""

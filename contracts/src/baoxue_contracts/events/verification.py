@@ -173,3 +173,15 @@ class SuspicionCleared(Event):
     verified_by: str | None = None
     note: str | None = None
     groups: tuple[PriorityGroup, ...] = ()
+
+
+EVENTS: tuple[type[Event], ...] = (
+    RulesPublished,
+    EarlyWarningRaised,
+    SuspectedDropoutFlagged,
+    VerificationAssigned,
+    VerificationOverdue,
+    DropoutConfirmed,
+    SuspicionCleared,
+)
+"""The events this service produces, in catalog order."""

@@ -151,14 +151,3 @@ def require_school(param: str = "school_code") -> Callable[[Request, Principal],
         return principal
 
     return dependency
-
-
-def require_kind(*kinds: str) -> Callable[[Principal], Awaitable[Principal]]:
-    """Dependency: the caller's scope must be one of these kinds (e.g. national, admin)."""
-
-    async def dependency(principal: Authenticated) -> Principal:
-        if principal.kind not in kinds:
-            raise Forbidden(f"this endpoint needs a {' or '.join(kinds)} token")
-        return principal
-
-    return dependency

@@ -88,8 +88,8 @@ class ServiceRuntime:
     async def start(self) -> None:
         """Start the relay and consumer in the background; they connect (and reconnect) on their own."""
         self._tasks = [
-            asyncio.create_task(self._supervise("relay", self._run_relay), name=f"{self.spec.name}-relay"),
-            asyncio.create_task(self._supervise("consumer", self._run_consumer), name=f"{self.spec.name}-consumer"),
+            asyncio.create_task(self._supervise(self.relay, self._run_relay), name=f"{self.spec.name}-relay"),
+            asyncio.create_task(self._supervise(self.consumer, self._run_consumer), name=f"{self.spec.name}-consumer"),
         ]
 
     async def stop(self) -> None:
@@ -140,10 +140,10 @@ class ServiceRuntime:
             self.consumer_started.set()
         await self.consumer.run()
 
-    async def _supervise(self, what: str, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _supervise(self, loop: EventConsumer | OutboxRelay, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a background loop; if it fails to connect or crashes, log, wait and start it again."""
+        what = type(loop).__name__
         delay = 0.5
-        loop = self.consumer if what == "consumer" else self.relay
         while not loop.stopping:
             try:
                 await run()

@@ -17,6 +17,7 @@ from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
 
 from baoxue_common.db import is_unavailable
 from baoxue_common.kafka import headers_dict
+from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class EventConsumer:
         group_id: str,
         max_attempts: int = 3,
         poll_timeout_ms: int = 500,
+        metrics: PlumbingMetrics | None = None,
     ) -> None:
         self._consumer = consumer
         self._producer = producer
@@ -57,6 +59,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._poll_timeout_ms = poll_timeout_ms
         self._stopping = asyncio.Event()
+        self.metrics = metrics or PlumbingMetrics()
         self.applied = 0
         self.dead_lettered = 0
 
@@ -116,6 +119,8 @@ class EventConsumer:
                     await self._handle(delivery, uow)
             await uow.commit()
             self.applied += len(deliveries)
+            for delivery in deliveries:
+                self.metrics.applied(delivery.record.topic)
 
     async def _apply_alone(self, delivery: Delivery) -> None:
         error: Exception | None = None
@@ -187,6 +192,7 @@ class EventConsumer:
             with retry:
                 await self._producer.send_and_wait(DEADLETTER, value=record.value, key=record.key, headers=headers)
         self.dead_lettered += 1
+        self.metrics.dead_lettered(record.topic)
 
 
 def _source(delivery: Delivery) -> tuple[Envelope, str, int, int]:

@@ -15,6 +15,7 @@ from opentelemetry import context, propagate, trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.kafka import encode_headers
+from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.tables import CommonTables
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class OutboxRelay:
         idle_poll_s: float = 0.2,
         inject_trace_headers: bool = True,
         prepare: Callable[[], Awaitable[object]] | None = None,
+        metrics: PlumbingMetrics | None = None,
     ) -> None:
         self._engine = engine
         self._outbox = tables.outbox
@@ -52,6 +54,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._recovering = False
         self._prepare = prepare
+        self.metrics = metrics or PlumbingMetrics()
         self.published = 0
 
     def wake(self) -> None:
@@ -114,6 +117,7 @@ class OutboxRelay:
             await asyncio.gather(*futures)
             await conn.execute(sa.update(o).where(o.c.id.in_([r.id for r in rows])).values(published_at=sa.func.now()))
         self.published += len(rows)
+        self.metrics.published(len(rows))
         return len(rows)
 
     async def _refresh_metadata(self) -> None:

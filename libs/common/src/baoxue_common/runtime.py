@@ -18,6 +18,7 @@ from baoxue_common.auth import Authenticator, SchoolCounty
 from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
 from baoxue_common.db import make_engine, make_sessionmaker, ping
 from baoxue_common.kafka import ensure_topics, make_consumer, make_producer
+from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.outbox import OutboxRelay
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
@@ -53,6 +54,7 @@ class ServiceRuntime:
         if telemetry is not None:
             telemetry.instrument_engine(self.engine)
         self.producer: AIOKafkaProducer = make_producer(settings, client_id=spec.name)
+        self.metrics = PlumbingMetrics()
         self.relay = OutboxRelay(
             self.engine,
             tables,
@@ -62,6 +64,7 @@ class ServiceRuntime:
             idle_poll_s=settings.relay_idle_poll_ms / 1000,
             inject_trace_headers=not kafka_is_instrumented(),
             prepare=lambda: ensure_topics(settings),
+            metrics=self.metrics,
         )
         self.uow = UnitOfWorkFactory(
             make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake
@@ -78,6 +81,7 @@ class ServiceRuntime:
             all_handlers,
             group_id=spec.name,
             max_attempts=settings.consumer_max_attempts,
+            metrics=self.metrics,
         )
         self.authenticator = Authenticator(settings.token_secret, self._is_revoked)
         self.school_county = school_county

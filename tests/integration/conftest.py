@@ -106,6 +106,7 @@ async def stack(database_url: str, broker_bootstrap: str) -> Stack:
         "BAOXUE_KAFKA_HEARTBEAT_INTERVAL_MS": "200",
         "BAOXUE_RELAY_IDLE_POLL_MS": "50",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
+        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
     }
     result = Stack(database_url, broker_bootstrap, env)
     await ensure_topics(result.settings())

@@ -15,7 +15,7 @@ from baoxue_common.logs import configure_logging
 from baoxue_common.runtime import ServiceFactory, ServiceRuntime
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import get_settings
-from baoxue_common.telemetry import setup_telemetry
+from baoxue_common.telemetry import prefer_stable_http_semconv, setup_telemetry
 
 
 def build_app(spec: ServiceSpec, *, routers: Sequence[APIRouter], factory: ServiceFactory, description: str) -> FastAPI:
@@ -46,6 +46,7 @@ def build_app(spec: ServiceSpec, *, routers: Sequence[APIRouter], factory: Servi
     for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=lambda: get_settings().max_body_bytes)
+    prefer_stable_http_semconv()
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
     return app
 

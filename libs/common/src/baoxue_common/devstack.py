@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -143,6 +144,11 @@ class ServiceProcess:
         """Base URL of the service."""
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The process id of the current run."""
+        return self.process.pid if self.process is not None else None
+
     def start(self) -> ServiceProcess:
         """Spawn the process (logs appended to `log_path`)."""
         import sys
@@ -189,3 +195,67 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait(5)
+
+
+class Supervisor:
+    """Keeps service processes up: one that dies is started again with back-off; the others run on."""
+
+    def __init__(
+        self,
+        processes: Sequence[ServiceProcess],
+        say: Callable[[str], None],
+        *,
+        first_delay_s: float = 1.0,
+        max_delay_s: float = 30.0,
+        stable_after_s: float = 60.0,
+    ) -> None:
+        self.processes = list(processes)
+        self.say = say
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
+        self.stable_after_s = stable_after_s
+        self.restarts = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Watch every process until `stop` is set (the caller then stops them)."""
+        watchers = [asyncio.create_task(self._watch(proc, stop), name=f"watch-{proc.name}") for proc in self.processes]
+        try:
+            await stop.wait()
+        finally:
+            for watcher in watchers:
+                watcher.cancel()
+            await asyncio.gather(*watchers, return_exceptions=True)
+
+    async def _watch(self, proc: ServiceProcess, stop: asyncio.Event) -> None:
+        delay = self.first_delay_s
+        while True:
+            started = time.monotonic()
+            while proc.process is not None and proc.process.poll() is None:
+                if await _stopped_within(stop, 0.5):
+                    return
+            if time.monotonic() - started >= self.stable_after_s:
+                delay = self.first_delay_s  # it ran long enough: a new crash is not a crash loop
+            code = proc.process.returncode if proc.process is not None else None
+            self.say(f"{proc.name} exited with {code}; restarting it in {delay:.0f}s (log: {proc.log_path})")
+            if await _stopped_within(stop, delay):
+                return
+            proc.start()
+            self.restarts += 1
+            delay = min(delay * 2, self.max_delay_s)
+            try:
+                await proc.wait_healthy()
+            except (RuntimeError, TimeoutError) as exc:
+                self.say(f"{proc.name} is not healthy after a restart: {exc}")
+                continue
+            self.say(f"{proc.name} is back at {proc.url} (pid {proc.pid})")
+
+
+async def stop_all(processes: Sequence[ServiceProcess]) -> None:
+    """SIGTERM every process (each finishes its batch and commits), SIGKILL any that hangs."""
+    await asyncio.gather(*(asyncio.to_thread(proc.stop) for proc in processes))
+
+
+async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    return stop.is_set()

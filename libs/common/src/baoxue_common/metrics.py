@@ -2,7 +2,8 @@
 
 Names are OpenTelemetry's (dots); the collector's Prometheus exporter turns them into
 `baoxue_consumer_records_applied_total`, `baoxue_outbox_oldest_age_seconds` and so on. Each
-process's `service.name` becomes the `job` label. Gauges report the latest value the loops recorded.
+process's `service.name` becomes the `job` label. Gauges report the latest value the loops recorded,
+and nothing before the first one (an unmeasured backlog is not a backlog of 0).
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ class PlumbingMetrics:
         meter = metrics.get_meter(METER_NAME)
         self._lock = threading.Lock()
         self._lag: dict[tuple[str, int], int] = {}
-        self._backlog_rows = 0
-        self._oldest_age_s = 0.0
-        self._parked_rows = 0
+        self._outbox: tuple[int, float, int] | None = None  # rows, oldest age (s), parked
         self._applied = meter.create_counter(APPLIED, unit="{record}", description="records applied, per topic")
         self._dead_lettered = meter.create_counter(
             DEAD_LETTERED, unit="{record}", description="records sent to deadletter.v1, per source topic"
@@ -85,20 +84,21 @@ class PlumbingMetrics:
     def set_backlog(self, rows: int, oldest_age_s: float, parked: int) -> None:
         """The outbox's unpublished rows, the age of the oldest one, and the parked rows."""
         with self._lock:
-            self._backlog_rows, self._oldest_age_s, self._parked_rows = rows, max(oldest_age_s, 0.0), parked
+            self._outbox = (rows, max(oldest_age_s, 0.0), parked)
 
     def _observe_lag(self, _: CallbackOptions) -> list[Observation]:
         with self._lock:
             return [Observation(lag, {"topic": t, "partition": p}) for (t, p), lag in self._lag.items()]
 
     def _observe_backlog(self, _: CallbackOptions) -> list[Observation]:
-        with self._lock:
-            return [Observation(self._backlog_rows)]
+        return self._observe_outbox(0)
 
     def _observe_age(self, _: CallbackOptions) -> list[Observation]:
-        with self._lock:
-            return [Observation(self._oldest_age_s)]
+        return self._observe_outbox(1)
 
     def _observe_parked(self, _: CallbackOptions) -> list[Observation]:
+        return self._observe_outbox(2)
+
+    def _observe_outbox(self, index: int) -> list[Observation]:
         with self._lock:
-            return [Observation(self._parked_rows)]
+            return [] if self._outbox is None else [Observation(self._outbox[index])]

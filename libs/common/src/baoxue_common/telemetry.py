@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
@@ -28,9 +32,22 @@ class Telemetry:
 
     def instrument_engine(self, engine: AsyncEngine) -> None:
         """Trace SQL on the engine's sync core, once (a second call would double the spans)."""
-        if engine not in self.instrumented_engines:
-            SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)
-            self.instrumented_engines.append(engine)
+        if engine in self.instrumented_engines:
+            return
+        instrumentor = SQLAlchemyInstrumentor()
+        if instrumentor.is_instrumented_by_opentelemetry:
+            log.warning("SQL is already traced for another engine in this process; not tracing %s", engine.url)
+            return
+        # 0.66b1 declares "sqlalchemy < 2.1" and would refuse to do anything; its listeners are the
+        # Engine/Pool events SQLAlchemy 2.1 still fires on the async engine's sync core (the
+        # integration trace test proves the SQL spans arrive), so the version check is skipped.
+        instrumentor.instrument(
+            engine=engine.sync_engine,
+            enable_commenter=False,
+            skip_dep_check=True,
+            tracer_provider=_InTraceOnly(trace.get_tracer_provider()),
+        )
+        self.instrumented_engines.append(engine)
 
     def shutdown(self) -> None:
         """Flush and stop the exporters."""
@@ -64,6 +81,48 @@ def setup_telemetry(service: str, otlp_endpoint: str) -> Telemetry:
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument()
     return telemetry
+
+
+def prefer_stable_http_semconv() -> None:
+    """Emit the stable HTTP names the dashboards query (`http.server.request.duration`, seconds).
+
+    Call before the FastAPI instrumentation; an explicit OTEL_SEMCONV_STABILITY_OPT_IN wins.
+    """
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+
+
+class _InTraceOnly(trace.TracerProvider):
+    """Tracers that record only inside a trace: a relay's idle poll or a readiness ping starts none."""
+
+    def __init__(self, provider: trace.TracerProvider) -> None:
+        self._provider = provider
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> Any:
+        return _InTraceTracer(self._provider.get_tracer(*args, **kwargs))
+
+
+class _InTraceTracer:
+    """The part of a Tracer the SQLAlchemy instrumentation calls."""
+
+    def __init__(self, tracer: trace.Tracer) -> None:
+        self._tracer = tracer
+
+    def start_span(self, name: str, context: Any = None, *args: Any, **kwargs: Any) -> trace.Span:
+        if not _in_trace(context):
+            return trace.INVALID_SPAN
+        return self._tracer.start_span(name, context, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def start_as_current_span(self, name: str, context: Any = None, *args: Any, **kwargs: Any) -> Iterator[trace.Span]:
+        if not _in_trace(context):
+            yield trace.INVALID_SPAN
+            return
+        with self._tracer.start_as_current_span(name, context, *args, **kwargs) as span:
+            yield span
+
+
+def _in_trace(context: Any) -> bool:
+    return bool(trace.get_current_span(context).get_span_context().is_valid)
 
 
 def kafka_is_instrumented() -> bool:

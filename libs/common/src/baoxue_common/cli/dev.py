@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import signal
 from datetime import timedelta
 from pathlib import Path
 
 from baoxue_common.auth import issue_token
-from baoxue_common.devstack import Broker, ServiceProcess, ensure_database, start_postgres
+from baoxue_common.devstack import Broker, ServiceProcess, Supervisor, ensure_database, start_postgres, stop_all
 from baoxue_common.kafka import ensure_topics
 from baoxue_common.migrations import migrate_async
 from baoxue_common.services import SERVICES
@@ -23,6 +22,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     d = commands.add_parser("dev", help="run broker, database and the four services locally until Ctrl-C")
     d.add_argument("--data-dir", default=".data", help="where PostgreSQL data and logs live (default .data)")
     d.add_argument("--broker-port", type=int, default=9092)
+    d.add_argument(
+        "--port-base",
+        type=int,
+        default=8000,
+        help="services listen on base+1 .. base+4 (default 8000: attendance-ingest 8001 ... reporting 8004)",
+    )
     d.set_defaults(run=lambda args: asyncio.run(_dev(args)))
 
 
@@ -68,34 +73,32 @@ async def _dev(args: argparse.Namespace) -> int:
         for spec in SERVICES:
             await migrate_async(spec, env["DATABASE_URL"])
         say("migrations: all four schemas at head")
-        services = [ServiceProcess(s.name, s.port, env, data / "logs" / f"{s.name}.log").start() for s in SERVICES]
+        services = [
+            ServiceProcess(s.name, args.port_base + s.port - 8000, env, data / "logs" / f"{s.name}.log").start()
+            for s in SERVICES
+        ]
         await asyncio.gather(*(s.wait_healthy() for s in services))
         token = issue_token("admin", settings.token_secret, ttl=timedelta(days=1))
         print()
         for proc in services:
-            print(f"  {proc.name:<18} {proc.url}   (logs: {proc.log_path})")
+            print(f"  {proc.name:<18} {proc.url}   (pid {proc.pid}, logs: {proc.log_path})")
         print(f"\n  admin token (1 day): {token}\n")
-        say("running; press Ctrl-C to stop")
-        await _wait_for_stop(services)
+        say("running; a service that dies is restarted; press Ctrl-C to stop")
+        await Supervisor(services, say).run(_stop_on_signals())
         return 0
     finally:
         if services:
             say("stopping the services (each finishes its batch and commits) ...")
-            await asyncio.gather(*(asyncio.to_thread(s.stop) for s in services))
+            await stop_all(services)
         if broker is not None:
             broker.kill()
         say("stopped" + (" (PostgreSQL stops as this process exits)" if started_pg else ""))
 
 
-async def _wait_for_stop(services: list[ServiceProcess]) -> None:
+def _stop_on_signals() -> asyncio.Event:
+    """An event Ctrl-C (SIGINT) or SIGTERM sets; the supervisor then stops everything in order."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    while not stop.is_set():
-        for proc in services:
-            if proc.process is not None and proc.process.poll() is not None:
-                say(f"{proc.name} exited with {proc.process.returncode}; see {proc.log_path}")
-                return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=1)
+    return stop

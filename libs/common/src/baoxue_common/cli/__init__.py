@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from baoxue_common.cli import dev, ops, token
+from baoxue_common.devstack import DevstackMissing
 from baoxue_common.errors import ProblemError
 from baoxue_common.settings import SettingsError
 
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         code = args.run(args)
-    except (SettingsError, ProblemError) as exc:
+    except (SettingsError, ProblemError, DevstackMissing) as exc:
         print(f"baoxue: {exc}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:

@@ -36,7 +36,7 @@ lint: install
 	$(BIN)/mypy
 
 contracts: install ## regenerate contracts/ (JSON Schema, AsyncAPI, OpenAPI) from the code
-	$(BIN)/python -m baoxue_contracts.generate
+	$(BIN)/baoxue contracts generate
 
 bench: install ## benchmarks; results in bench/results.json
 	$(BIN)/python -m bench

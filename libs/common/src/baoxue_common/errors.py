@@ -16,6 +16,9 @@ from baoxue_common.db import is_unavailable
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 5
+# PostgreSQL "data exception" codes that a request's own values cause: text holding a NUL character
+# (22021, 22P05), a number or a date out of range (22003, 22008). The transaction is rolled back.
+UNSTORABLE_VALUE_SQLSTATES = frozenset({"22021", "22P05", "22003", "22008"})
 
 
 class ProblemError(Exception):
@@ -102,6 +105,18 @@ def _unparsed_body(err: Any) -> bool:
     return err.get("type") == "json_invalid" or (whole_body and isinstance(err.get("input"), bytes))
 
 
+def is_unstorable_value(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused a value the request carried (not a fault of the server)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in UNSTORABLE_VALUE_SQLSTATES:
+            return True
+        current = current.__cause__ or getattr(current, "orig", None)
+    return False
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Answer every error of the app as problem details."""
 
@@ -122,6 +137,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_unstorable_value(exc):
+            log.warning("a request value the database cannot store: %r", exc)
+            detail = "a value cannot be stored (a NUL character, or a number or date out of range); nothing was changed"
+            return problem(422, Unprocessable.title, detail)
         if is_unavailable(exc):
             log.warning("database unreachable: %r", exc)
             return problem(

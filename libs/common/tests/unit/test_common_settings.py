@@ -24,15 +24,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def test_defaults_load_in_dev() -> None:
-    settings = load_settings()
-    assert settings.env == "dev"
-    assert settings.database_url == ""
-    assert settings.kafka_bootstrap_servers == "127.0.0.1:9092"
-    assert settings.token_secret == DEV_TOKEN_SECRET
-    assert settings.pii_key == DEV_PII_KEY
-
-
 @pytest.mark.parametrize(
     "url",
     [

@@ -141,10 +141,6 @@ def test_presence_after_presence_is_silent(status: str, previous_day: str | None
     assert classify(status, None, previous_day).kind is None
 
 
-def test_absent_statuses() -> None:
-    assert frozenset({"absent_excused", "absent_unexcused"}) == ABSENT
-
-
 MONDAY = date(2026, 9, 7)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from reporting.domain.figures import FIGURE_LABELS, OPEN_SUSPECT, EntryState, figures
+from reporting.domain.figures import FIGURE_LABELS, EntryState, figures
 
 
 def entry(
@@ -54,8 +54,3 @@ def test_figures_accept_a_generator() -> None:
 
 def test_every_figure_has_a_label() -> None:
     assert set(figures([])) == set(FIGURE_LABELS)
-    assert FIGURE_LABELS["suspected"] == "疑似辍学人数"
-
-
-def test_open_suspect_states() -> None:
-    assert frozenset({"pending", "verifying"}) == OPEN_SUSPECT

@@ -1,11 +1,12 @@
-"""The `baoxue` command: tokens, migrations, topics, serving one service, and the whole dev stack."""
+"""The `baoxue` command: tokens, migrations, topics, serving one service, the whole dev stack, contracts."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from baoxue_common.cli import dev, ops, token
+from baoxue_common.cli import contracts, dev, ops, token
+from baoxue_common.devstack import DevstackMissing
 from baoxue_common.errors import ProblemError
 from baoxue_common.settings import SettingsError
 
@@ -17,10 +18,11 @@ def main(argv: list[str] | None = None) -> None:
     token.register(commands)
     ops.register(commands)
     dev.register(commands)
+    contracts.register(commands)
     args = parser.parse_args(argv)
     try:
         code = args.run(args)
-    except (SettingsError, ProblemError) as exc:
+    except (SettingsError, ProblemError, DevstackMissing) as exc:
         print(f"baoxue: {exc}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ from ledger.domain.ledgers import LEDGER_LABELS, LedgerName, SuspectStatus
 router = APIRouter(prefix="/v1/counties", tags=["ledgers"])
 CountyPath = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit county code")]
 CountyScoped = Annotated[Principal, Depends(require_region("county_code"))]
+MAX_OFFSET = 2**63 - 1  # PostgreSQL's OFFSET is a bigint
 
 
 class NotYetAvailable(ProblemError):
@@ -56,14 +57,19 @@ class LedgerPage(BaseModel):
     items: list[SuspectEntry]
 
 
-@router.get("/{county_code}/ledgers/{ledger}", response_model=LedgerPage, summary="A page of one of the three ledgers")
+@router.get(
+    "/{county_code}/ledgers/{ledger}",
+    response_model=LedgerPage,
+    summary="A page of one of the three ledgers",
+    responses={501: {"description": "A ledger that is not kept yet (school-age, dropouts): problem details"}},
+)
 async def get_ledger(
     request: Request,
     county_code: CountyPath,
     ledger: LedgerName,
     _: CountyScoped,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     school_code: Annotated[str | None, Query(pattern=r"^\d{10}$")] = None,
     status: SuspectStatus | None = None,
     group: PriorityGroup | None = None,

@@ -1,6 +1,7 @@
-"""Write (or check) the checked-in contract artefacts: JSON Schemas, AsyncAPI, OpenAPI per service.
+"""`baoxue contracts generate|check`: the checked-in contract artefacts (JSON Schemas, AsyncAPI, OpenAPI).
 
-Run `python -m baoxue_contracts.generate` to write them, `--check` to list stale files and exit 1.
+The event artefacts come from `baoxue_contracts`, the OpenAPI documents from each service's app; that is
+why generation lives in the CLI and not in the contracts package, which depends on no service code.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from baoxue_contracts import asyncapi
 from baoxue_contracts.catalog import ALL_EVENTS
 from baoxue_contracts.schemas import standalone_envelope_schema, standalone_event_schema
 
-CONTRACTS_DIR = Path(__file__).resolve().parents[2]
-HINT = "run `make contracts` (python -m baoxue_contracts.generate) and commit the result"
+from baoxue_common import services
+
+CONTRACTS_DIR = Path("contracts")
+HINT = "run `make contracts` (baoxue contracts generate) and commit the result"
 
 
 class GenerationError(RuntimeError):
@@ -31,11 +32,12 @@ class GenerationError(RuntimeError):
         self.changed = list(changed)
 
 
-class _Dumper(yaml.SafeDumper):
-    """A YAML dumper that never writes anchors and aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the contracts command."""
+    parser = commands.add_parser("contracts", help="write or check contracts/ (JSON Schema, AsyncAPI, OpenAPI)")
+    parser.add_argument("action", choices=["generate", "check"], help="check writes nothing, exits 1 if stale")
+    parser.add_argument("--dir", type=Path, default=CONTRACTS_DIR, help="the contracts directory (default contracts)")
+    parser.set_defaults(run=_run)
 
 
 def to_json(document: Any) -> str:
@@ -44,8 +46,14 @@ def to_json(document: Any) -> str:
 
 
 def to_yaml(document: Any) -> str:
-    """Deterministic YAML text in document order."""
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000)
+    """Deterministic YAML text in document order, without anchors and aliases."""
+    import yaml  # only this command needs it
+
+    class NoAliases(yaml.SafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return yaml.dump(document, Dumper=NoAliases, sort_keys=False, allow_unicode=True, width=10_000)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -72,7 +80,7 @@ def _sync(files: dict[Path, str], owned: Sequence[tuple[Path, str]], check: bool
     return changed
 
 
-def event_files(root: Path = CONTRACTS_DIR) -> dict[Path, str]:
+def event_files(root: Path) -> dict[Path, str]:
     """The event artefacts: envelope and per-event JSON Schemas, and the AsyncAPI document."""
     files = {root / "schemas" / "envelope.schema.json": to_json(standalone_envelope_schema())}
     for cls in ALL_EVENTS:
@@ -82,7 +90,7 @@ def event_files(root: Path = CONTRACTS_DIR) -> dict[Path, str]:
     return files
 
 
-def generate_events(check: bool, root: Path = CONTRACTS_DIR) -> list[str]:
+def generate_events(check: bool, root: Path) -> list[str]:
     """Write or check the event artefacts; return the paths changed (or stale)."""
     owned = [(root / "schemas" / "events", "*.schema.json")]
     return _sync(event_files(root), owned, check, root)
@@ -90,23 +98,19 @@ def generate_events(check: bool, root: Path = CONTRACTS_DIR) -> list[str]:
 
 def _load_app_factory(factory_path: str) -> Callable[[], Any]:
     module_name, _, attr = factory_path.partition(":")
-    module = importlib.import_module(module_name)
-    factory = getattr(module, attr)
+    factory = getattr(importlib.import_module(module_name), attr)
     if not callable(factory):
         raise TypeError(f"{factory_path} is not callable")
     return factory  # type: ignore[no-any-return]
 
 
-def openapi_files(root: Path = CONTRACTS_DIR) -> tuple[dict[Path, str], list[str]]:
+def openapi_files(root: Path) -> tuple[dict[Path, str], list[str]]:
     """The OpenAPI document of every service that builds, and a line for each service that failed."""
-    from baoxue_common.services import SERVICES
-
     files: dict[Path, str] = {}
     failures: list[str] = []
-    for spec in SERVICES:
+    for spec in services.SERVICES:
         try:
-            app = _load_app_factory(spec.app_factory)()
-            document = app.openapi()
+            document = _load_app_factory(spec.app_factory)().openapi()
         except Exception as exc:
             failures.append(f"{spec.name} ({spec.app_factory}): {type(exc).__name__}: {exc}")
             continue
@@ -114,8 +118,8 @@ def openapi_files(root: Path = CONTRACTS_DIR) -> tuple[dict[Path, str], list[str
     return files, failures
 
 
-def generate_openapi(check: bool, root: Path = CONTRACTS_DIR) -> list[str]:
-    """Write or check contracts/openapi/<service>.json; raise GenerationError after if a service failed."""
+def generate_openapi(check: bool, root: Path) -> list[str]:
+    """Write or check <root>/openapi/<service>.json; raise GenerationError after if a service failed."""
     files, failures = openapi_files(root)
     owned = [] if failures else [(root / "openapi", "*.json")]
     changed = _sync(files, owned, check, root)
@@ -125,32 +129,23 @@ def generate_openapi(check: bool, root: Path = CONTRACTS_DIR) -> list[str]:
     return changed
 
 
-def generate(check: bool, root: Path = CONTRACTS_DIR) -> list[str]:
-    """Write or check every artefact; return the paths changed (or stale)."""
-    return generate_events(check, root) + generate_openapi(check, root)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """CLI: write the artefacts, or with --check list the stale ones; non-zero on stale or failure."""
-    parser = argparse.ArgumentParser(prog="python -m baoxue_contracts.generate", description=__doc__)
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if anything is stale")
-    args = parser.parse_args(argv)
-    changed = generate_events(args.check)
+def _run(args: argparse.Namespace) -> int:
+    check, root = args.action == "check", args.dir
+    if not root.is_dir():
+        print(f"baoxue contracts: no directory {root} (run from the repository root or pass --dir)", file=sys.stderr)
+        return 2
+    changed = generate_events(check, root)
     failed = False
     try:
-        changed += generate_openapi(args.check)
+        changed += generate_openapi(check, root)
     except GenerationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         changed += exc.changed
         failed = True
-    if args.check and changed:
+    if check and changed:
         print("stale contract artefacts:", *changed, sep="\n  ", file=sys.stderr)
         print(HINT, file=sys.stderr)
         return 1
     for path in changed:
         print(f"wrote {path}")
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,13 +9,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baoxue_common.db import is_unavailable
+from baoxue_common.db import is_retryable_conflict, is_unavailable
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 5
+CONFLICT_RETRY_AFTER_S = 1
+# Where a database error surfaces (asyncpg's connect raises bare OSErrors, SQLAlchemy wraps the rest); handling
+# them in the app's exception middleware answers before the server-error middleware logs a traceback per request.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, ExceptionGroup)
 
 
 class ProblemError(Exception):
@@ -120,15 +125,40 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {}))
 
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        answer = database_problem(exc)
+        if answer is None:
+            raise exc  # not an outage nor a conflict: the server-error handler below answers 500
+        return answer
+
+    for error_type in DATABASE_ERRORS:
+        app.add_exception_handler(error_type, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        if is_unavailable(exc):
-            log.warning("database unreachable: %r", exc)
-            return problem(
-                503,
-                Unavailable.title,
-                "the database is unreachable; nothing was changed, retry",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
+        answer = database_problem(exc)
+        if answer is not None:
+            return answer
         log.exception("unhandled error")
         return problem(500, "Internal error", "an unexpected error occurred; nothing was changed")
+
+
+def database_problem(exc: BaseException) -> JSONResponse | None:
+    """503 + Retry-After while the database is out of reach, 409 + Retry-After for a lost race; else None."""
+    if is_unavailable(exc):
+        log.warning("database unreachable: %r", exc)
+        return problem(
+            503,
+            Unavailable.title,
+            "the database is unreachable; nothing was changed, retry",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    if is_retryable_conflict(exc):
+        log.info("concurrent transaction conflict: %r", exc)
+        return problem(
+            409,
+            Conflict.title,
+            "a concurrent change conflicted with this request; nothing was changed, send it again",
+            headers={"Retry-After": str(CONFLICT_RETRY_AFTER_S)},
+        )
+    return None

@@ -13,7 +13,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from baoxue_contracts import ContractViolation, Envelope, Event, decode
 from baoxue_contracts.topics import DEADLETTER
 from opentelemetry import propagate, trace
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential, wait_random
 
 from baoxue_common.db import is_unavailable
 from baoxue_common.kafka import headers_dict
@@ -172,7 +172,7 @@ class EventConsumer:
         try:
             async for retry in AsyncRetrying(
                 retry=retry_if_exception(is_unavailable),
-                wait=wait_exponential_jitter(multiplier=0.1, max=5, jitter=0.2),
+                wait=wait_exponential(multiplier=0.1, max=5) + wait_random(0, 0.2),
                 sleep=self._poll_paused,
                 before_sleep=_log_outage,
                 reraise=True,

@@ -13,7 +13,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from baoxue_contracts import ContractViolation, Envelope, Event, decode
 from baoxue_contracts.topics import DEADLETTER
 from opentelemetry import propagate, trace
-from tenacity import AsyncRetrying, retry_if_exception, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential, wait_random
 
 from baoxue_common.db import is_unavailable
 from baoxue_common.kafka import headers_dict
@@ -25,6 +25,10 @@ tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[Any, Envelope, UnitOfWork], Awaitable[None]]
 EventHandlers = Mapping[type[Event], Sequence[Handler]]
+
+
+class StoppedDuringOutage(BaseException):
+    """A signal like CancelledError: stop() came during a database outage; leave, committing nothing more."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,7 @@ class EventConsumer:
         self._max_attempts = max_attempts
         self._poll_timeout_ms = poll_timeout_ms
         self._stopping = asyncio.Event()
+        self._paused: set[TopicPartition] = set()
         self.metrics = metrics or PlumbingMetrics()
         self.applied = 0
         self.dead_lettered = 0
@@ -77,7 +82,11 @@ class EventConsumer:
         while not self._stopping.is_set():
             batch = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms)
             if batch:
-                await self.process(batch)
+                try:
+                    await self.process(batch)
+                except StoppedDuringOutage:
+                    log.warning("stopped while the database was unreachable; the uncommitted batch will be redelivered")
+                    return
 
     async def process(self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]]) -> None:
         """Apply one polled batch and commit its offsets once the effects are durable."""
@@ -154,17 +163,49 @@ class EventConsumer:
                 await handler(delivery.event, delivery.envelope, uow)
 
     async def _with_database_retry(self, attempt: Callable[[], Awaitable[None]]) -> None:
-        """Retry while the database is unreachable (never dead-letter for that); other errors surface."""
-        async for retry in AsyncRetrying(
-            retry=retry_if_exception(is_unavailable),
-            wait=wait_exponential(multiplier=0.1, max=5),
-            before_sleep=lambda state: log.warning("database unreachable; retrying: %r", state.outcome),
-            reraise=True,
-        ):
-            with retry:
-                if self._stopping.is_set() and retry.retry_state.attempt_number > 1:
-                    raise asyncio.CancelledError("stopping while the database is unreachable")
-                await attempt()
+        """Retry while the database is unreachable (never dead-letter for that); other errors surface.
+
+        Between attempts the partitions are paused and the consumer keeps polling, so a long outage neither takes
+        new records nor exceeds `max_poll_interval_ms` (which would cost the group membership). stop() during an
+        outage raises StoppedDuringOutage: nothing more is applied or committed.
+        """
+        try:
+            async for retry in AsyncRetrying(
+                retry=retry_if_exception(is_unavailable),
+                wait=wait_exponential(multiplier=0.1, max=5) + wait_random(0, 0.2),
+                sleep=self._poll_paused,
+                before_sleep=_log_outage,
+                reraise=True,
+            ):
+                with retry:
+                    if self._stopping.is_set() and retry.retry_state.attempt_number > 1:
+                        raise StoppedDuringOutage
+                    await attempt()
+        finally:
+            self._resume_paused()
+
+    async def _poll_paused(self, seconds: float) -> None:
+        """The wait between attempts: poll with every assigned partition paused, so no record is taken meanwhile."""
+        if self._stopping.is_set():
+            return
+        assigned = self._consumer.assignment()
+        self._consumer.pause(*assigned)
+        self._paused |= assigned
+        try:
+            polled = await self._consumer.getmany(timeout_ms=max(1, int(seconds * 1000)))
+        except KafkaError as exc:
+            log.warning("polling during a database outage failed: %r", exc)
+            await asyncio.sleep(seconds)
+            return
+        for tp, records in polled.items():  # assigned by a rebalance after the pause: fetch them again later
+            self._consumer.pause(tp)
+            self._paused.add(tp)
+            self._consumer.seek(tp, records[0].offset)
+
+    def _resume_paused(self) -> None:
+        if mine := self._paused & self._consumer.assignment():
+            self._consumer.resume(*mine)
+        self._paused.clear()
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         """Send the original bytes to the dead-letter topic with the reason; wait for the ack before moving on."""
@@ -193,6 +234,12 @@ class EventConsumer:
                 await self._producer.send_and_wait(DEADLETTER, value=record.value, key=record.key, headers=headers)
         self.dead_lettered += 1
         self.metrics.dead_lettered(record.topic)
+
+
+def _log_outage(state: RetryCallState) -> None:
+    wait = state.next_action.sleep if state.next_action else 0.0
+    error = state.outcome.exception() if state.outcome else None
+    log.warning("database unreachable (attempt %d); retrying in %.1fs: %r", state.attempt_number, wait, error)
 
 
 def _source(delivery: Delivery) -> tuple[Envelope, str, int, int]:

@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from baoxue_common.db import is_unavailable
+from baoxue_common.db import causes, is_retryable_conflict, is_unavailable, sqlstate
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -19,6 +20,10 @@ RETRY_AFTER_S = 5
 # PostgreSQL "data exception" codes that a request's own values cause: text holding a NUL character
 # (22021, 22P05), a number or a date out of range (22003, 22008). The transaction is rolled back.
 UNSTORABLE_VALUE_SQLSTATES = frozenset({"22021", "22P05", "22003", "22008"})
+CONFLICT_RETRY_AFTER_S = 1
+# Where a database error surfaces (asyncpg's connect raises bare OSErrors, SQLAlchemy wraps the rest); handling
+# them in the app's exception middleware answers before the server-error middleware logs a traceback per request.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, ExceptionGroup)
 
 
 class ProblemError(Exception):
@@ -107,14 +112,7 @@ def _unparsed_body(err: Any) -> bool:
 
 def is_unstorable_value(exc: BaseException) -> bool:
     """Whether PostgreSQL refused a value the request carried (not a fault of the server)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if getattr(current, "sqlstate", None) in UNSTORABLE_VALUE_SQLSTATES:
-            return True
-        current = current.__cause__ or getattr(current, "orig", None)
-    return False
+    return any(sqlstate(cause) in UNSTORABLE_VALUE_SQLSTATES for cause in causes(exc))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -135,19 +133,44 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=dict(exc.headers or {}))
 
+    async def _database(_: Request, exc: Exception) -> JSONResponse:
+        answer = database_problem(exc)
+        if answer is None:
+            raise exc  # not an outage nor a conflict: the server-error handler below answers 500
+        return answer
+
+    for error_type in DATABASE_ERRORS:
+        app.add_exception_handler(error_type, _database)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        if is_unstorable_value(exc):
-            log.warning("a request value the database cannot store: %r", exc)
-            detail = "a value cannot be stored (a NUL character, or a number or date out of range); nothing was changed"
-            return problem(422, Unprocessable.title, detail)
-        if is_unavailable(exc):
-            log.warning("database unreachable: %r", exc)
-            return problem(
-                503,
-                Unavailable.title,
-                "the database is unreachable; nothing was changed, retry",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            )
+        answer = database_problem(exc)
+        if answer is not None:
+            return answer
         log.exception("unhandled error")
         return problem(500, "Internal error", "an unexpected error occurred; nothing was changed")
+
+
+def database_problem(exc: BaseException) -> JSONResponse | None:
+    """422 for a value the database cannot store, 503 while it is out of reach, 409 for a lost race; else None."""
+    if is_unstorable_value(exc):
+        log.warning("a request value the database cannot store: %r", exc)
+        detail = "a value cannot be stored (a NUL character, or a number or date out of range); nothing was changed"
+        return problem(422, Unprocessable.title, detail)
+    if is_unavailable(exc):
+        log.warning("database unreachable: %r", exc)
+        return problem(
+            503,
+            Unavailable.title,
+            "the database is unreachable; nothing was changed, retry",
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+    if is_retryable_conflict(exc):
+        log.info("concurrent transaction conflict: %r", exc)
+        return problem(
+            409,
+            Conflict.title,
+            "a concurrent change conflicted with this request; nothing was changed, send it again",
+            headers={"Retry-After": str(CONFLICT_RETRY_AFTER_S)},
+        )
+    return None

@@ -7,7 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from asyncpg.exceptions import DeadlockDetectedError
 from baoxue_common.app import BodyLimit
+from baoxue_common.db import make_engine, ping
 from baoxue_common.errors import (
     PROBLEM_JSON,
     Conflict,
@@ -17,9 +19,9 @@ from baoxue_common.errors import (
     Unprocessable,
     install_problem_handlers,
 )
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 LIMIT = 100
 
@@ -27,6 +29,15 @@ LIMIT = 100
 class Item(BaseModel):
     name: str
     count: int
+
+
+async def database_down() -> None:
+    """A dependency reaching a database whose Unix socket is gone: a real connect, a real error."""
+    engine = make_engine("postgresql://postgres@/x?host=/nonexistent-baoxue-socket-dir")
+    try:
+        await ping(engine)
+    finally:
+        await engine.dispose()
 
 
 def make_app() -> FastAPI:
@@ -64,8 +75,16 @@ def make_app() -> FastAPI:
         )
 
     @app.get("/db-down")
-    async def db_down() -> None:
-        raise OperationalError("x", {}, Exception("down"))
+    async def db_down(_: None = Depends(database_down)) -> None:
+        return None
+
+    @app.get("/db-deadlock")
+    async def db_deadlock() -> None:
+        raise DBAPIError("UPDATE t", {}, DeadlockDetectedError("deadlock detected"))
+
+    @app.get("/db-duplicate")
+    async def db_duplicate() -> None:
+        raise IntegrityError("INSERT t", {}, Exception("duplicate key"))
 
     @app.get("/boom")
     async def boom() -> None:
@@ -131,6 +150,19 @@ async def test_unreachable_database_is_503_with_retry_after(client: httpx.AsyncC
     response = await client.get("/db-down")
     assert_problem(response, 503)
     assert int(response.headers["retry-after"]) > 0
+
+
+async def test_a_deadlock_victim_is_409_with_retry_after(client: httpx.AsyncClient) -> None:
+    response = await client.get("/db-deadlock")
+    assert_problem(response, 409)
+    assert int(response.headers["retry-after"]) > 0
+
+
+async def test_a_database_error_that_is_no_outage_stays_500(client: httpx.AsyncClient) -> None:
+    response = await client.get("/db-duplicate")
+    assert_problem(response, 500)
+    assert "duplicate key" not in response.text
+    assert "retry-after" not in response.headers
 
 
 async def test_unexpected_error_is_500_without_internals(client: httpx.AsyncClient) -> None:

@@ -62,8 +62,10 @@ async def wait_for_sleeping_commit(conn: asyncpg.Connection, timeout_s: float = 
         await asyncio.sleep(0.02)
 
 
-async def topic_order(bootstrap: str, wanted: set[uuid.UUID], timeout_s: float = 60) -> list[uuid.UUID]:
-    """The wanted event ids in the order they sit on the topic (one key: one partition)."""
+async def topic_order(
+    bootstrap: str, wanted: set[uuid.UUID], *, expect: int | None = None, timeout_s: float = 60
+) -> list[uuid.UUID]:
+    """The wanted event ids found on the topic, in the order they sit there (one key: one partition)."""
     consumer = AIOKafkaConsumer(
         ATTENDANCE,
         bootstrap_servers=bootstrap,
@@ -77,7 +79,7 @@ async def topic_order(bootstrap: str, wanted: set[uuid.UUID], timeout_s: float =
     found: list[tuple[int, int, uuid.UUID]] = []
     deadline = time.monotonic() + timeout_s
     try:
-        while len(found) < len(wanted) and time.monotonic() < deadline:
+        while len(found) < (len(wanted) if expect is None else expect) and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=300)).values():
                 for r in records:
                     event_id = decode(r.value)[0].event_id

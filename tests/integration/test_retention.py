@@ -63,9 +63,10 @@ async def backdate(database_url: str, schema: str) -> None:
                     applied,
                 )
         for jti, expires in (
-            ("expired-1", "-1 day"),
-            ("expired-2", "-1 second"),
+            ("expired-1", "-25 hours"),
+            ("expired-2", "-2 days"),
             ("expired-3", "-90 days"),
+            ("expired-an-hour-ago", "-1 hour"),
             ("still-valid", "1 day"),
         ):
             await conn.execute(
@@ -93,7 +94,7 @@ async def remaining(database_url: str, schema: str) -> dict[str, list[str]]:
 KEPT = {
     "outbox": ["old-parked", "old-unpublished", "recent-published"],
     "inbox": ["1 minute"],
-    "revoked_tokens": ["still-valid"],
+    "revoked_tokens": ["expired-an-hour-ago", "still-valid"],
 }
 
 

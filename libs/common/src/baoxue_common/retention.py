@@ -2,7 +2,7 @@
 
 Published outbox rows and inbox rows older than the retention age go (the inbox only has to outlive
 any redelivery: keep the age well above the longest consumer outage you would replay), and so do
-revocations of tokens that have expired. Unpublished and parked outbox rows are never touched.
+revocations of tokens that expired over a day ago. Unpublished and parked outbox rows are never touched.
 """
 
 from __future__ import annotations
@@ -52,7 +52,8 @@ class Retention:
         self._plan = (
             (tables.outbox, _delete_batch(tables.outbox, "published_at < now() - CAST(:age AS interval)")),
             (tables.inbox, _delete_batch(tables.inbox, "applied_at < now() - CAST(:age AS interval)")),
-            (tables.revoked_tokens, _delete_batch(tables.revoked_tokens, "expires_at < now()")),
+            # a day's margin: a server whose clock lags must not accept a token whose revocation is gone
+            (tables.revoked_tokens, _delete_batch(tables.revoked_tokens, "expires_at < now() - interval '1 day'")),
         )
 
     @property

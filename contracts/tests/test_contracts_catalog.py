@@ -105,7 +105,9 @@ def test_topics() -> None:
     assert set(names) == expected
     for spec in TOPICS:
         assert spec.partitions >= 1
-        assert spec.compacted == spec.name.startswith("stats.")
+        assert spec.compacted == (spec.name.startswith("stats.") or spec.name == "auth.v1")
+    auth = TOPICS_BY_NAME["auth.v1"]
+    assert auth.configs() == {"cleanup.policy": "compact", "retention.ms": "-1"}, "revocations are never expired"
     used = {topic for cls in ALL_EVENTS for topic in topics_of(cls)}
     assert used == expected - {"deadletter.v1"}
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from baoxue_contracts import topics
 from baoxue_contracts.catalog import ALL_EVENTS, PRODUCER_OF, topics_of
+from baoxue_contracts.events.auth import TokenRevoked
 from baoxue_contracts.events.reporting import RegionStatsUpdated
 from baoxue_contracts.samples import SAMPLES, sample_envelope
 from baoxue_contracts.schemas import describe, envelope_schema, merge_defs, payload_schema, rewrite_refs
@@ -51,6 +52,11 @@ REGION_KEY: Doc = {
 STATS_KEY: Doc = {
     "type": "string",
     "description": "`<region_code>:<period>` (see topics.stats_key): compaction keeps the latest figures.",
+}
+
+TOKEN_KEY: Doc = {
+    "type": "string",
+    "description": "The revoked token's id (`jti`): auth.v1 is compacted, so every revocation is kept.",
 }
 
 
@@ -99,6 +105,8 @@ def _components() -> tuple[Doc, Doc]:
         }
         sample = SAMPLES[(cls.event_type, cls.schema_version)]
         key_schema = STATS_KEY if issubclass(cls, RegionStatsUpdated) else REGION_KEY
+        if issubclass(cls, TokenRevoked):
+            key_schema = TOKEN_KEY
         messages[key] = {
             "name": cls.event_type,
             "title": f"{cls.event_type} v{cls.schema_version}",
@@ -135,6 +143,13 @@ def _components() -> tuple[Doc, Doc]:
     return schemas, messages
 
 
+def _topic_configuration(spec: topics.TopicSpec) -> Doc:
+    configuration: Doc = {"cleanup.policy": [spec.configs()["cleanup.policy"]]}
+    if spec.retention_ms is not None:
+        configuration["retention.ms"] = spec.retention_ms
+    return configuration
+
+
 def _channel(spec: topics.TopicSpec, message_keys: list[str], description: str) -> Doc:
     return {
         "address": spec.name,
@@ -144,7 +159,7 @@ def _channel(spec: topics.TopicSpec, message_keys: list[str], description: str) 
             "kafka": {
                 "topic": spec.name,
                 "partitions": spec.partitions,
-                "topicConfiguration": {"cleanup.policy": ["compact" if spec.compacted else "delete"]},
+                "topicConfiguration": _topic_configuration(spec),
                 "bindingVersion": KAFKA_BINDING,
             }
         },

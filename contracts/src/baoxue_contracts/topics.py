@@ -1,4 +1,4 @@
-"""The Kafka topics of the platform: names, partitions and compaction."""
+"""The Kafka topics of the platform: names, partitions, compaction and retention."""
 
 from __future__ import annotations
 
@@ -10,11 +10,19 @@ Tier = Literal["school", "county", "city", "province", "national"]
 
 @dataclass(frozen=True)
 class TopicSpec:
-    """One topic: its name, partition count and whether it is log-compacted."""
+    """One topic: its name, default partition count, whether it is log-compacted, its retention (-1: forever)."""
 
     name: str
     partitions: int
     compacted: bool = False
+    retention_ms: int | None = None
+
+    def configs(self) -> dict[str, str]:
+        """The topic-level configs it is created with (`retention.ms` absent: the broker's default)."""
+        configs = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        if self.retention_ms is not None:
+            configs["retention.ms"] = str(self.retention_ms)
+        return configs
 
 
 REFERENCE: Final = "reference.v1"
@@ -45,7 +53,9 @@ TOPICS: Final[tuple[TopicSpec, ...]] = (
     TopicSpec(VERIFICATION, 8),
     TopicSpec(CASES, 8),
     TopicSpec(LEDGER, 8),
-    TopicSpec(AUTH, 1),
+    # Revocations keyed by token id, compacted and never expired: a replica started at any time
+    # still learns every revocation of a token that may be alive (tokens live up to 10 years).
+    TopicSpec(AUTH, 1, compacted=True, retention_ms=-1),
     TopicSpec(STATS_BY_TIER["school"], 8, compacted=True),
     TopicSpec(STATS_BY_TIER["county"], 8, compacted=True),
     TopicSpec(STATS_BY_TIER["city"], 4, compacted=True),

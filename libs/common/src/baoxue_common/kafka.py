@@ -1,4 +1,4 @@
-"""Kafka clients with safe defaults: acks from all replicas, explicit commits, explicit topics."""
+"""Kafka clients with safe defaults: acks from all replicas, compression, explicit commits, explicit topics."""
 
 from __future__ import annotations
 
@@ -16,16 +16,25 @@ from baoxue_common.settings import Settings
 Headers = Sequence[tuple[str, bytes]]
 
 
+log = logging.getLogger(__name__)
+
+
 def make_producer(settings: Settings, *, client_id: str) -> AIOKafkaProducer:
-    """A producer that waits for every in-sync replica; idempotence only where the broker supports it."""
+    """A producer that waits for every in-sync replica and compresses; idempotence only where supported.
+
+    A record above `max_request_size` is refused at `send()` (the relay parks it); keep the setting at
+    or below the broker's `message.max.bytes` so the broker never rejects a whole batch for one record.
+    """
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_idempotence,
         request_timeout_ms=settings.kafka_request_timeout_ms,
+        compression_type=None if settings.kafka_compression == "none" else settings.kafka_compression,
+        max_request_size=settings.kafka_max_request_size,
         linger_ms=5,
-        max_batch_size=512 * 1024,
+        max_batch_size=min(512 * 1024, settings.kafka_max_request_size),
     )
 
 
@@ -46,8 +55,18 @@ def make_consumer(settings: Settings, topics: Iterable[str], *, group_id: str, c
     )
 
 
+def new_topic(settings: Settings, spec: TopicSpec) -> NewTopic:
+    """A topic as the settings want it: partitions (catalog default or override), replicas, min.insync."""
+    configs = spec.configs() | {"min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+    partitions = settings.kafka_partitions.get(spec.name, spec.partitions)
+    return NewTopic(spec.name, partitions, settings.kafka_replication_factor, topic_configs=configs)
+
+
 async def ensure_topics(settings: Settings, topics: Sequence[TopicSpec] = TOPICS) -> list[str]:
-    """Create the topics that do not exist yet (auto-creation is off in production); return those made."""
+    """Create the topics that do not exist yet (auto-creation is off in production); return those made.
+
+    Existing topics are left as they are: partitions and configs are only set at creation.
+    """
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers, request_timeout_ms=settings.kafka_request_timeout_ms
     )
@@ -57,12 +76,13 @@ async def ensure_topics(settings: Settings, topics: Sequence[TopicSpec] = TOPICS
         missing = [t for t in topics if t.name not in existing]
         created: list[str] = []
         for spec in missing:
-            configs = {"cleanup.policy": "compact"} if spec.compacted else {}
             try:
-                await admin.create_topics([NewTopic(spec.name, spec.partitions, 1, topic_configs=configs)])
+                await admin.create_topics([new_topic(settings, spec)])
                 created.append(spec.name)
             except TopicAlreadyExistsError:
                 pass
+        if created:
+            log.info("created topics %s", ", ".join(created))
         return created
     finally:
         await admin.close()

@@ -12,7 +12,6 @@ from sqlalchemy.pool import NullPool
 
 from baoxue_common.db import async_url
 from baoxue_common.services import ServiceSpec
-from baoxue_common.tables import CommonTables
 
 
 def alembic_config(spec: ServiceSpec, database_url: str) -> Config:
@@ -64,10 +63,3 @@ def run_env(metadata: sa.MetaData) -> None:
             await engine.dispose()
 
     asyncio.run(main())
-
-
-def create_common_tables(bind: sa.Connection, schema: str) -> None:
-    """Create the outbox, inbox and revoked-token tables in a migration."""
-    tables = CommonTables(sa.MetaData(schema=schema))
-    for table in (tables.outbox, tables.inbox, tables.revoked_tokens):
-        table.create(bind)

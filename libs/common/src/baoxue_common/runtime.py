@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from baoxue_common.db import make_engine, make_sessionmaker, ping
 from baoxue_common.kafka import ensure_topics, make_consumer, make_producer
 from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.outbox import OutboxRelay
+from baoxue_common.retention import Retention
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
 from baoxue_common.tables import CommonTables
@@ -66,6 +68,14 @@ class ServiceRuntime:
             prepare=lambda: ensure_topics(settings),
             metrics=self.metrics,
         )
+        self.retention = Retention(
+            self.engine,
+            tables,
+            max_age=timedelta(days=settings.retention_days),
+            interval_s=settings.retention_interval_s,
+            batch_size=settings.retention_batch_size,
+            metrics=self.metrics,
+        )
         self.uow = UnitOfWorkFactory(
             make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake
         )
@@ -94,12 +104,14 @@ class ServiceRuntime:
         self._tasks = [
             asyncio.create_task(self._supervise(self.relay, self._run_relay), name=f"{self.spec.name}-relay"),
             asyncio.create_task(self._supervise(self.consumer, self._run_consumer), name=f"{self.spec.name}-consumer"),
+            asyncio.create_task(self.retention.run(), name=f"{self.spec.name}-retention"),
         ]
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit it, leave the group, flush the producer, close the pool."""
         self.consumer.stop()
         self.relay.stop()
+        self.retention.stop()
         _, pending = await asyncio.wait(self._tasks, timeout=20) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()

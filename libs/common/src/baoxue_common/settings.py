@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from baoxue_contracts.topics import TOPICS_BY_NAME
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -43,6 +44,17 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, ge=1, le=50_000)
     relay_idle_poll_ms: int = Field(default=200, ge=5)
 
+    # Topics are created with these (existing topics are not changed); see deploy/README.md for a cluster.
+    kafka_replication_factor: int = Field(default=1, ge=1, le=32)
+    kafka_min_insync_replicas: int = Field(default=1, ge=1, le=32)
+    kafka_partitions: dict[str, int] = Field(default_factory=dict, description="per-topic partition overrides")
+    kafka_compression: Literal["none", "gzip", "lz4", "zstd"] = "lz4"
+    kafka_max_request_size: int = Field(default=1_048_576, ge=64 * 1024, le=64 * 1024 * 1024)
+
+    retention_days: int = Field(default=7, ge=1, le=3650)
+    retention_interval_s: int = Field(default=3600, ge=1)
+    retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+
     @field_validator("database_url")
     @classmethod
     def _database_url_is_postgres(cls, value: str) -> str:
@@ -58,6 +70,25 @@ class Settings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError(f"expected host:port[,host:port...], got {server!r}")
         return value
+
+    @field_validator("kafka_partitions")
+    @classmethod
+    def _partitions_name_known_topics(cls, value: dict[str, int]) -> dict[str, int]:
+        for topic, count in value.items():
+            if topic not in TOPICS_BY_NAME:
+                raise ValueError(f"unknown topic {topic!r}; known: {', '.join(sorted(TOPICS_BY_NAME))}")
+            if count < 1:
+                raise ValueError(f"{topic}: partitions must be at least 1, got {count}")
+        return value
+
+    @model_validator(mode="after")
+    def _min_insync_fits_the_replicas(self) -> Settings:
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                f"BAOXUE_KAFKA_MIN_INSYNC_REPLICAS ({self.kafka_min_insync_replicas}) must not exceed "
+                f"BAOXUE_KAFKA_REPLICATION_FACTOR ({self.kafka_replication_factor})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secrets_are_real_outside_dev(self) -> Settings:

@@ -1,4 +1,8 @@
-"""Tables every service owns in its schema: the outbox, the inbox and revoked tokens."""
+"""Tables every service owns in its schema: the outbox, the inbox and revoked tokens.
+
+Migrations never build from these definitions: a change here needs a new frozen step in
+`plumbing_migrations.py` and a revision calling it in every service.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +30,11 @@ class CommonTables:
             sa.Column("headers", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
             sa.Column("published_at", sa.DateTime(timezone=True)),
-            sa.Index("outbox_unpublished", "id", postgresql_where=sa.text("published_at IS NULL")),
+            sa.Column("parked_at", sa.DateTime(timezone=True)),
+            sa.Column("park_reason", sa.Text),
+            sa.Index("outbox_pending", "id", postgresql_where=sa.text("published_at IS NULL AND parked_at IS NULL")),
+            sa.Index("outbox_parked", "id", postgresql_where=sa.text("parked_at IS NOT NULL")),
+            sa.Index("outbox_published_at", "published_at", postgresql_where=sa.text("published_at IS NOT NULL")),
         )
         self.inbox = sa.Table(
             "inbox",
@@ -37,6 +45,7 @@ class CommonTables:
             sa.Column("partition", sa.Integer, nullable=False),
             sa.Column("offset", sa.BigInteger, nullable=False),
             sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+            sa.Index("inbox_applied_at", "applied_at"),
         )
         self.revoked_tokens = sa.Table(
             "revoked_tokens",
@@ -44,4 +53,5 @@ class CommonTables:
             sa.Column("jti", sa.Text, primary_key=True),
             sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+            sa.Index("revoked_tokens_expires_at", "expires_at"),
         )

@@ -106,10 +106,19 @@ class UnitOfWork:
         return set((await self.session.scalars(stmt, rows)).all())
 
     async def commit(self) -> None:
-        """Write queued events to the outbox and commit everything at once."""
+        """Write queued events to the outbox and commit everything at once, in commit order per key.
+
+        Outbox ids are taken at INSERT and the relay publishes in id order, so two transactions of one
+        key that insert in one order and commit in the other would reach the topic out of commit order
+        (a consumer, or compaction, would then keep the older state). So the outbox rows are inserted
+        under an advisory lock per key, held until the transaction ends: a second transaction of the
+        key waits at its INSERT until the first has committed, and ids of one key follow commit order.
+        """
         emitted = bool(self._outbox_rows)
         if emitted:
-            await self.session.execute(sa.insert(self._factory.tables.outbox), self._outbox_rows)
+            outbox = self._factory.tables.outbox
+            await lock_outbox_keys(self.session, outbox.schema or "public", {r["key"] for r in self._outbox_rows})
+            await self.session.execute(sa.insert(outbox), self._outbox_rows)
             self._outbox_rows = []
         await self.session.commit()
         if emitted and self._factory.on_commit is not None:
@@ -119,3 +128,30 @@ class UnitOfWork:
         """Drop the transaction and the events queued in it."""
         self._outbox_rows = []
         await self.session.rollback()
+
+
+MAX_KEY_LOCKS = 32
+"""Above this many distinct keys a transaction takes the schema's order lock exclusively instead."""
+
+_LOCK_KEYS = sa.text(
+    "SELECT CASE WHEN t.n = 1 THEN pg_advisory_xact_lock_shared(hashtextextended(t.name, 0))"
+    " ELSE pg_advisory_xact_lock(hashtextextended(t.name, 0)) END"
+    " FROM unnest(CAST(:names AS text[])) WITH ORDINALITY AS t(name, n)"
+)
+_LOCK_ALL = sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
+
+
+async def lock_outbox_keys(session: AsyncSession, schema: str, keys: set[str]) -> None:
+    """Take the per-key order locks for the rest of the transaction, in one statement.
+
+    Every writer holds the schema's order lock shared and its keys exclusively, in sorted order (two
+    writers never wait on each other in a cycle). A transaction with more than MAX_KEY_LOCKS keys
+    (a big batch) takes the schema's lock exclusively instead, which orders it against every key
+    without filling PostgreSQL's lock table.
+    """
+    namespace = f"baoxue-outbox-order:{schema}"
+    if len(keys) > MAX_KEY_LOCKS:
+        await session.execute(_LOCK_ALL, {"name": namespace})
+        return
+    names = [namespace, *(f"{namespace}:{key}" for key in sorted(keys))]
+    await session.execute(_LOCK_KEYS, {"names": names})

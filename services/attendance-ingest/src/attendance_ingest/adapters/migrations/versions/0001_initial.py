@@ -6,7 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
-from baoxue_common.migrations import create_common_tables
+from baoxue_common.plumbing_migrations import create_plumbing_v1, drop_plumbing_v1
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 revision = "0001"
@@ -17,7 +17,7 @@ SCHEMA = "attendance_ingest"
 
 
 def upgrade() -> None:
-    create_common_tables(op.get_bind(), SCHEMA)
+    create_plumbing_v1(SCHEMA)
     op.create_table(
         "schools",
         sa.Column("school_code", sa.String(10), primary_key=True),
@@ -60,5 +60,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("attendance", "students", "schools", "revoked_tokens", "inbox", "outbox"):
+    for table in ("attendance", "students", "schools"):
         op.drop_table(table, schema=SCHEMA)
+    drop_plumbing_v1(SCHEMA)

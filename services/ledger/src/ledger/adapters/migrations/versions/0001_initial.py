@@ -6,7 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
-from baoxue_common.migrations import create_common_tables
+from baoxue_common.plumbing_migrations import create_plumbing_v1, drop_plumbing_v1
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 revision = "0001"
@@ -17,7 +17,7 @@ SCHEMA = "ledger"
 
 
 def upgrade() -> None:
-    create_common_tables(op.get_bind(), SCHEMA)
+    create_plumbing_v1(SCHEMA)
     op.create_table(
         "suspected",
         sa.Column("entry_id", UUID(as_uuid=True), primary_key=True),
@@ -37,5 +37,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("suspected", "revoked_tokens", "inbox", "outbox"):
-        op.drop_table(table, schema=SCHEMA)
+    op.drop_table("suspected", schema=SCHEMA)
+    drop_plumbing_v1(SCHEMA)

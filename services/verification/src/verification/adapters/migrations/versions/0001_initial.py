@@ -6,7 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
-from baoxue_common.migrations import create_common_tables
+from baoxue_common.plumbing_migrations import create_plumbing_v1, drop_plumbing_v1
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 revision = "0001"
@@ -17,7 +17,7 @@ SCHEMA = "verification"
 
 
 def upgrade() -> None:
-    create_common_tables(op.get_bind(), SCHEMA)
+    create_plumbing_v1(SCHEMA)
     op.create_table(
         "pupils",
         sa.Column("student_id", sa.String(25), primary_key=True),
@@ -65,5 +65,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("suspicions", "warnings", "absences", "pupils", "revoked_tokens", "inbox", "outbox"):
+    for table in ("suspicions", "warnings", "absences", "pupils"):
         op.drop_table(table, schema=SCHEMA)
+    drop_plumbing_v1(SCHEMA)

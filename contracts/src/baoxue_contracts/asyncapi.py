@@ -6,6 +6,7 @@ from typing import Any
 
 from baoxue_contracts import topics
 from baoxue_contracts.catalog import ALL_EVENTS, PRODUCER_OF, topics_of
+from baoxue_contracts.events.auth import TokenRevoked
 from baoxue_contracts.events.reporting import RegionStatsUpdated
 from baoxue_contracts.samples import SAMPLES, sample_envelope
 from baoxue_contracts.schemas import describe, envelope_schema, merge_defs, payload_schema, rewrite_refs
@@ -47,6 +48,10 @@ REGION_KEY: Doc = {
     "type": "string",
     "pattern": r"^\d{6}$",
     "description": "The envelope's region (the county code), so one county's events stay in order.",
+}
+TOKEN_KEY: Doc = {
+    "type": "string",
+    "description": "The revoked token's id (jti): compaction keeps one record per revoked token.",
 }
 STATS_KEY: Doc = {
     "type": "string",
@@ -98,7 +103,11 @@ def _components() -> tuple[Doc, Doc]:
             ],
         }
         sample = SAMPLES[(cls.event_type, cls.schema_version)]
-        key_schema = STATS_KEY if issubclass(cls, RegionStatsUpdated) else REGION_KEY
+        key_schema = REGION_KEY
+        if issubclass(cls, RegionStatsUpdated):
+            key_schema = STATS_KEY
+        elif issubclass(cls, TokenRevoked):
+            key_schema = TOKEN_KEY
         messages[key] = {
             "name": cls.event_type,
             "title": f"{cls.event_type} v{cls.schema_version}",

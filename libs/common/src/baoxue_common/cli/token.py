@@ -53,7 +53,8 @@ def _revoke(args: argparse.Namespace) -> int:
         producer = make_producer(settings, client_id="baoxue-cli")
         await producer.start()
         try:
-            await producer.send_and_wait(event.topic, encode(envelope), key=b"000000")
+            # Keyed by token id: the compacted topic keeps one record per revoked token, whatever its age.
+            await producer.send_and_wait(event.topic, encode(envelope), key=event.jti.encode())
         finally:
             await producer.stop()
 

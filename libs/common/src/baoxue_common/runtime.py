@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.auth import Authenticator, SchoolCounty
+from baoxue_common.clock import Clock
 from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
 from baoxue_common.db import make_engine, make_sessionmaker, ping
 from baoxue_common.errors import Unavailable
@@ -92,6 +93,7 @@ class ServiceRuntime:
         self.revocations = RevocationReader(settings, self.engine, tables.revoked_tokens, client_id=spec.name)
         self.authenticator = Authenticator(settings.token_secret, self._is_revoked)
         self.school_county = school_county
+        self.clock = Clock(settings.zone)  # the platform's local dates; tests replace it to fix the instant
         self._tasks: list[asyncio.Task[None]] = []
         self.producer_started = asyncio.Event()
         self.consumer_started = asyncio.Event()

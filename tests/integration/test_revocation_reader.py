@@ -48,6 +48,7 @@ async def test_the_whole_backlog_is_stored_before_caught_up_then_the_reader_tail
         sends.append(await producer.send(AUTH, revocation(old_style, later), key=b"000000"))
         sends.append(await producer.send(AUTH, revocation(expired, datetime.now(UTC) - timedelta(days=1))))
         sends.append(await producer.send(AUTH, b"not an envelope", key=b"junk"))
+        sends.append(await producer.send(AUTH, None, key=f"{tag}-tombstone".encode()))
         await asyncio.gather(*sends)
 
         engine = make_engine(stack.database_url)

@@ -85,8 +85,10 @@ class RevocationReader:
         now = datetime.now(UTC)
         rows: dict[str, datetime] = {}
         for record in records:
+            if record.value is None:  # a tombstone: compaction may drop an expired revocation this way
+                continue
             try:
-                _, event = decode(record.value or b"")
+                _, event = decode(record.value)
             except ContractViolation as exc:
                 log.error("skipped %s[%d]@%d: %s", record.topic, record.partition, record.offset, exc.reason)
                 continue

@@ -92,4 +92,4 @@ async def test_health_and_readiness_need_no_token(services: dict[str, ServicePro
             assert (await http.get(f"{proc.url}/healthz")).json() == {"status": "ok"}
             ready = await http.get(f"{proc.url}/readyz")
             assert ready.status_code == 200, ready.text
-            assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+            assert ready.json()["checks"] == {"database": "ok", "broker": "ok", "revocations": "ok"}

@@ -49,14 +49,13 @@ REGION_KEY: Doc = {
     "pattern": r"^\d{6}$",
     "description": "The envelope's region (the county code), so one county's events stay in order.",
 }
+TOKEN_KEY: Doc = {
+    "type": "string",
+    "description": "The revoked token's id (jti): compaction keeps one record per revoked token.",
+}
 STATS_KEY: Doc = {
     "type": "string",
     "description": "`<region_code>:<period>` (see topics.stats_key): compaction keeps the latest figures.",
-}
-
-TOKEN_KEY: Doc = {
-    "type": "string",
-    "description": "The revoked token's id (`jti`): auth.v1 is compacted, so every revocation is kept.",
 }
 
 

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _ascii(value: str) -> str:
+    """Refuse other scripts' digits: pydantic reads `\\d` as any Unicode digit, JSON Schema as 0-9 only."""
+    if not value.isascii():
+        raise ValueError("only the ASCII digits 0-9 are allowed")
+    return value
+
+
+AsciiOnly = AfterValidator(_ascii)
 
 RegionCode = Annotated[
-    str, Field(pattern=r"^\d{6}$", description="6-digit GB/T 2260 region code (county, city, province).")
+    str,
+    Field(pattern=r"^\d{6}$", description="6-digit GB/T 2260 region code (county, city, province)."),
+    AsciiOnly,
 ]
-SchoolCode = Annotated[str, Field(pattern=r"^\d{10}$", description="10-digit school code (学校标识码).")]
+SchoolCode = Annotated[str, Field(pattern=r"^\d{10}$", description="10-digit school code (学校标识码)."), AsciiOnly]
 StudentId = Annotated[
     str,
     Field(
         pattern=r"^(?:G\d{17}[0-9X]|L\d{1,24})$",
         description="National student number (全国学籍号): G + 18-character ID, or L + digits.",
     ),
+    AsciiOnly,
 ]
 NationalIdHash = Annotated[
     str,

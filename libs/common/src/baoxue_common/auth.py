@@ -13,7 +13,7 @@ import jwt
 from fastapi import Depends, Request
 
 from baoxue_common.errors import Forbidden, NotFound, Unauthorized
-from baoxue_common.regions import region_covers
+from baoxue_common.regions import NATIONAL, region_covers
 
 ISSUER = "baoxue"
 ALGORITHM = "HS256"
@@ -22,6 +22,8 @@ _SCOPE = re.compile(r"(school:[0-9]{10}|region:[0-9]{6}|national|admin)")
 
 def validate_scope(scope: str) -> str:
     """Return the scope if it is one API.md allows, else raise ValueError."""
+    if scope == f"region:{NATIONAL}":
+        raise ValueError(f"invalid scope {scope!r}: the whole country is the 'national' scope, not a region")
     if not _SCOPE.fullmatch(scope):
         raise ValueError(f"invalid scope {scope!r}: use school:<10 digits>, region:<6 digits>, national or admin")
     return scope
@@ -34,6 +36,9 @@ class Principal:
     scope: str
     jti: str
     expires_at: datetime
+
+    def __post_init__(self) -> None:
+        validate_scope(self.scope)
 
     @property
     def kind(self) -> str:
@@ -82,12 +87,12 @@ def decode_token(token: str, secret: str) -> Principal:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "jti", "scope"]}
         )
-        scope = validate_scope(str(claims["scope"]))
+        expires_at = datetime.fromtimestamp(claims["exp"], UTC)
+        return Principal(scope=str(claims["scope"]), jti=str(claims["jti"]), expires_at=expires_at)
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired") from None
-    except (jwt.InvalidTokenError, ValueError):
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, OSError):  # OSError: exp past year 9999
         raise Unauthorized("the token is not valid") from None
-    return Principal(scope=scope, jti=str(claims["jti"]), expires_at=datetime.fromtimestamp(claims["exp"], UTC))
 
 
 RevocationCheck = Callable[[str], Awaitable[bool]]

@@ -4,21 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 from datetime import date
 
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
+log = logging.getLogger(__name__)
+
+# Exactly what is hashed: python-stdnum would also accept spaces, dashes and full-width digits, whose
+# keyed hash differs from the plain number's, so one pupil could get two hashes.
+_SHAPE = re.compile(r"[0-9]{17}[0-9Xx]")
+_INVALID = "not a valid resident ID number"
+
 
 def check_national_id(number: str, birth_date: date | None = None) -> str | None:
-    """Why an 18-character resident ID number (GB 11643) is wrong, or None if it is valid."""
+    """Why an 18-character resident ID number (GB 11643) is wrong, or None if it is valid; never raises."""
+    if len(number) != 18:
+        return f"{_INVALID} (the number has an invalid length: 18 characters are needed)"
+    if not _SHAPE.fullmatch(number):
+        return f"{_INVALID} (17 digits and a final digit or X are needed)"
     try:
-        valid = ric.validate(number)
+        born = ric.get_birth_date(ric.validate(number))
     except ValidationError as exc:
-        return f"not a valid resident ID number ({getattr(exc, 'message', exc)})"
-    if len(valid) != 18:
-        return "a resident ID number must have 18 characters"
-    if birth_date is not None and ric.get_birth_date(valid) != birth_date:
+        return f"{_INVALID} ({getattr(exc, 'message', exc)})"
+    except Exception as exc:  # python-stdnum raises a bare KeyError for some birth-place codes (e.g. 527081)
+        log.debug("python-stdnum failed on a resident ID number: %r", exc)
+        return f"{_INVALID} (its birth-place code is not recognised)"
+    if birth_date is not None and born != birth_date:
         return "the birth date in the ID number does not match birth_date"
     return None
 

@@ -7,28 +7,35 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from baoxue_contracts.events.auth import TokenRevoked
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.auth import Authenticator, SchoolCounty
+from baoxue_common.clock import Clock
 from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
 from baoxue_common.db import make_engine, make_sessionmaker, ping
+from baoxue_common.errors import Unavailable
 from baoxue_common.kafka import ensure_topics, make_consumer, make_producer
 from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.outbox import OutboxRelay
 from baoxue_common.retention import Retention
+from baoxue_common.revocations import RevocationReader
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
 from baoxue_common.tables import CommonTables
 from baoxue_common.telemetry import Telemetry, kafka_is_instrumented
-from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
+from baoxue_common.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+REVOCATIONS_WAIT_S = 10  # how long a request waits at start-up for the revocations before a 503
+
+
+class _Loop(Protocol):
+    @property
+    def stopping(self) -> bool: ...
 
 
 async def _no_school(_: str) -> str | None:
@@ -80,10 +87,10 @@ class ServiceRuntime:
             make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake
         )
         all_handlers: dict[Any, list[Handler]] = {cls: list(hs) for cls, hs in handlers.items()}
-        all_handlers.setdefault(TokenRevoked, []).append(self._record_revocation)
         self._kafka_consumer: AIOKafkaConsumer = make_consumer(
             settings, {cls.topic for cls in all_handlers}, group_id=spec.name, client_id=spec.name
         )
+        self._has_handlers = bool(all_handlers)  # attendance-ingest consumes nothing yet
         self.consumer = EventConsumer(
             self._kafka_consumer,
             self.producer,
@@ -93,8 +100,10 @@ class ServiceRuntime:
             max_attempts=settings.consumer_max_attempts,
             metrics=self.metrics,
         )
+        self.revocations = RevocationReader(settings, self.engine, tables.revoked_tokens, client_id=spec.name)
         self.authenticator = Authenticator(settings.token_secret, self._is_revoked)
         self.school_county = school_county
+        self.clock = Clock(settings.zone)  # the platform's local dates; tests replace it to fix the instant
         self._tasks: list[asyncio.Task[None]] = []
         self.producer_started = asyncio.Event()
         self.consumer_started = asyncio.Event()
@@ -103,15 +112,24 @@ class ServiceRuntime:
         """Start the relay and consumer in the background; they connect (and reconnect) on their own."""
         self._tasks = [
             asyncio.create_task(self._supervise(self.relay, self._run_relay), name=f"{self.spec.name}-relay"),
-            asyncio.create_task(self._supervise(self.consumer, self._run_consumer), name=f"{self.spec.name}-consumer"),
+            asyncio.create_task(
+                self._supervise(self.revocations, self.revocations.run), name=f"{self.spec.name}-revocations"
+            ),
             asyncio.create_task(self.retention.run(), name=f"{self.spec.name}-retention"),
         ]
+        if self._has_handlers:
+            self._tasks.append(
+                asyncio.create_task(
+                    self._supervise(self.consumer, self._run_consumer), name=f"{self.spec.name}-consumer"
+                )
+            )
 
     async def stop(self) -> None:
         """Finish the batch in hand, commit it, leave the group, flush the producer, close the pool."""
         self.consumer.stop()
         self.relay.stop()
         self.retention.stop()
+        self.revocations.stop()
         _, pending = await asyncio.wait(self._tasks, timeout=20) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()
@@ -141,6 +159,7 @@ class ServiceRuntime:
             checks["broker"] = "ok" if ok else "unreachable: metadata request failed"
         except Exception as exc:
             checks["broker"] = f"unreachable: {type(exc).__name__}"
+        checks["revocations"] = "ok" if self.revocations.caught_up.is_set() else "still reading auth.v1"
         return checks
 
     async def _run_relay(self) -> None:
@@ -156,7 +175,7 @@ class ServiceRuntime:
             self.consumer_started.set()
         await self.consumer.run()
 
-    async def _supervise(self, loop: EventConsumer | OutboxRelay, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _supervise(self, loop: _Loop, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a background loop; if it fails to connect or crashes, log, wait and start it again."""
         what = type(loop).__name__
         delay = 0.5
@@ -172,14 +191,16 @@ class ServiceRuntime:
                 delay = min(delay * 2, 10)
 
     async def _is_revoked(self, jti: str) -> bool:
+        # Fail closed: no token is accepted before this process has read every revocation at start-up.
+        if not self.revocations.caught_up.is_set():
+            try:
+                await asyncio.wait_for(self.revocations.caught_up.wait(), timeout=REVOCATIONS_WAIT_S)
+            except TimeoutError:
+                raise Unavailable("token revocations are still being read (auth.v1); try again shortly") from None
         revoked = self.tables.revoked_tokens
         async with self.engine.connect() as conn:
             found = await conn.scalar(sa.select(sa.literal(1)).where(revoked.c.jti == jti))
         return found is not None
-
-    async def _record_revocation(self, event: TokenRevoked, _: Any, uow: UnitOfWork) -> None:
-        stmt = insert(self.tables.revoked_tokens).values(jti=event.jti, expires_at=event.expires_at)
-        await uow.session.execute(stmt.on_conflict_do_nothing())
 
 
 ServiceFactory = Callable[[Settings, Telemetry | None], Awaitable[ServiceRuntime]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from baoxue_contracts.topics import TOPICS_BY_NAME
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -23,7 +24,9 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BAOXUE_", env_file=".env", extra="ignore")
 
-    env: Literal["dev", "test", "production"] = "dev"
+    # Fail closed: unset means production, where the published placeholders are refused. `baoxue dev`
+    # sets dev and the tests set test.
+    env: Literal["dev", "test", "production"] = "production"
     database_url: str = Field(
         default="", validation_alias="DATABASE_URL", description="PostgreSQL URL; empty means embedded"
     )
@@ -34,6 +37,7 @@ class Settings(BaseSettings):
     token_ttl_days: int = Field(default=90, ge=1, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    time_zone: str = Field(default="Asia/Shanghai", description="IANA zone of the platform's local dates")
 
     kafka_idempotence: bool = False
     kafka_session_timeout_ms: int = Field(default=10_000, ge=500)
@@ -61,6 +65,20 @@ class Settings(BaseSettings):
         if value and not value.startswith(("postgresql://", "postgresql+asyncpg://", "postgres://")):
             raise ValueError("must be a postgresql:// URL")
         return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except Exception:  # ZoneInfoNotFoundError, ValueError for malformed keys, OSError for odd paths
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The platform's time zone."""
+        return ZoneInfo(self.time_zone)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -94,12 +112,18 @@ class Settings(BaseSettings):
     def _secrets_are_real_outside_dev(self) -> Settings:
         if self.kafka_heartbeat_interval_ms >= self.kafka_session_timeout_ms:
             raise ValueError("BAOXUE_KAFKA_HEARTBEAT_INTERVAL_MS must be below the session timeout")
+        placeholders = []
         for name in ("token_secret", "pii_key"):
             value: str = getattr(self, name)
             if len(value) < 32:
                 raise ValueError(f"BAOXUE_{name.upper()} must be at least 32 characters")
             if self.env == "production" and value in _PLACEHOLDERS:
-                raise ValueError(f"BAOXUE_{name.upper()} is a placeholder; set a real secret in production")
+                placeholders.append(f"BAOXUE_{name.upper()} is a placeholder")
+        if placeholders:
+            raise ValueError(
+                "; ".join(placeholders) + ": set a real secret of at least 32 characters (BAOXUE_ENV is "
+                "production unless set), or BAOXUE_ENV=dev on a development machine"
+            )
         return self
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,32 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             "OTEL_EXPORTER_OTLP_ENDPOINT",
         }:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BAOXUE_ENV", "dev")  # the tests below are about other variables
     monkeypatch.chdir(tmp_path)
+
+
+def test_unset_env_is_production_and_refuses_the_published_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAOXUE_ENV")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "BAOXUE_TOKEN_SECRET is a placeholder" in message
+    assert "BAOXUE_PII_KEY is a placeholder" in message
+    assert "BAOXUE_ENV=dev" in message
+
+
+def test_unset_env_with_real_secrets_runs_as_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BAOXUE_ENV")
+    monkeypatch.setenv("BAOXUE_TOKEN_SECRET", REAL_SECRET)
+    monkeypatch.setenv("BAOXUE_PII_KEY", REAL_PII_KEY)
+    assert load_settings().env == "production"
+
+
+def test_placeholders_in_a_dotenv_are_refused_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("BAOXUE_ENV")
+    (tmp_path / ".env").write_text(f"BAOXUE_TOKEN_SECRET={DEV_TOKEN_SECRET}\nBAOXUE_PII_KEY={REAL_PII_KEY}\n")
+    with pytest.raises(SettingsError, match="BAOXUE_TOKEN_SECRET is a placeholder"):
+        load_settings()
 
 
 @pytest.mark.parametrize(
@@ -153,4 +179,25 @@ def test_the_dotenv_of_the_working_directory_is_read(monkeypatch: pytest.MonkeyP
 def test_other_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, variable: str, value: str) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError, match=variable):
+        load_settings()
+
+
+def test_time_zone_defaults_to_beijing_time() -> None:
+    settings = load_settings()
+    assert settings.time_zone == "Asia/Shanghai"
+    assert settings.zone.utcoffset(datetime(2026, 11, 3, 7, 0)) == timedelta(hours=8)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Urumqi", "America/New_York"])
+def test_any_iana_time_zone_is_accepted(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    monkeypatch.setenv("BAOXUE_TIME_ZONE", zone)
+    assert load_settings().zone.key == zone
+
+
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus", "", "Beijing", "../../etc/passwd", "/usr/share/zoneinfo/UTC", "+08:00"]
+)
+def test_an_unknown_time_zone_is_refused(monkeypatch: pytest.MonkeyPatch, zone: str) -> None:
+    monkeypatch.setenv("BAOXUE_TIME_ZONE", zone)
+    with pytest.raises(SettingsError, match="BAOXUE_TIME_ZONE"):
         load_settings()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
+from baoxue_common.clock import Clock
 from baoxue_common.consumer import EventHandlers
 from baoxue_common.errors import Conflict, NotFound, Unprocessable
 from baoxue_common.uow import UnitOfWork
@@ -45,10 +46,6 @@ class AttendanceResult:
     corrections: int
 
 
-def _at(day: date) -> datetime:
-    return datetime.combine(day, time(8, 0), tzinfo=UTC)
-
-
 async def register_school(uow: UnitOfWork, *, school_code: str, name: str, county_code: str, kind: str) -> bool:
     """Create or update a school; emit SchoolRegistered when anything changed."""
     async with uow:
@@ -62,7 +59,9 @@ async def register_school(uow: UnitOfWork, *, school_code: str, name: str, count
         return changed
 
 
-async def replace_roster(uow: UnitOfWork, *, school_code: str, as_of: date, pupils: Sequence[Pupil]) -> dict[str, int]:
+async def replace_roster(
+    uow: UnitOfWork, *, school_code: str, as_of: date, pupils: Sequence[Pupil], clock: Clock
+) -> dict[str, int]:
     """Apply a whole roll: emit StudentEnrolled, StudentUpdated and StudentLeft for the differences."""
     async with uow:
         county = await _county(uow, school_code)
@@ -77,7 +76,7 @@ async def replace_roster(uow: UnitOfWork, *, school_code: str, as_of: date, pupi
         diff = diff_roster(await repo.roll(uow.session, school_code), {p.student_id: p for p in pupils})
         await repo.save_pupils(uow.session, school_code, [*diff.joined, *(p for p, _ in diff.changed)])
         await repo.deactivate(uow.session, school_code, [p.student_id for p in diff.left])
-        at = _at(as_of)
+        at = clock.at(as_of)  # 08:00 local time on the day the roll is as of
         for pupil in diff.joined:
             event = StudentEnrolled(**_pupil_fields(pupil), school_code=school_code, enrolled_on=as_of)
             uow.emit(event, region=county, occurred_at=at, school_code=school_code, subject_id=pupil.student_id)
@@ -98,21 +97,21 @@ async def replace_roster(uow: UnitOfWork, *, school_code: str, as_of: date, pupi
 
 
 async def record_attendance(
-    uow: UnitOfWork, *, school_code: str, day: date, records: Sequence[AttendanceRecord], today: date
+    uow: UnitOfWork, *, school_code: str, day: date, records: Sequence[AttendanceRecord], clock: Clock
 ) -> AttendanceResult:
     """All or nothing: check every record, store the changes, emit one event per absence or return."""
     batch_id = uuid.uuid4()
     async with uow:
         county = await _county(uow, school_code)
         roll = await repo.roll(uow.session, school_code)
-        errors = _check_day(day, today) + _check_records(records, roll)
+        errors = _check_day(day, clock.today()) + _check_records(records, roll)
         if errors:
             raise Unprocessable(f"{len(errors)} problem(s) in the attendance of {day}", errors=errors)
         before = await repo.day_statuses(uow.session, school_code, day)
         previous = await repo.previous_statuses(uow.session, school_code, day, [r.student_id for r in records])
         rows: list[dict[str, Any]] = []
         absences = corrections = 0
-        at = _at(day)
+        at = clock.at(day)  # 08:00 local time on the school day
         for record in records:
             earlier = before.get(record.student_id)
             if earlier == (record.status, record.reason):

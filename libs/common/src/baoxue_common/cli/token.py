@@ -53,8 +53,8 @@ def _revoke(args: argparse.Namespace) -> int:
         producer = make_producer(settings, client_id="baoxue-cli")
         await producer.start()
         try:
-            # keyed by token id: auth.v1 is compacted, so each revocation survives as its own key
-            await producer.send_and_wait(event.topic, encode(envelope), key=principal.jti.encode())
+            # Keyed by token id: the compacted topic keeps one record per revoked token, whatever its age.
+            await producer.send_and_wait(event.topic, encode(envelope), key=event.jti.encode())
         finally:
             await producer.stop()
 

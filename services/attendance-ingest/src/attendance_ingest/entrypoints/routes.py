@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Annotated
 
 from baoxue_common.auth import Authenticated, Principal, require_school
@@ -62,7 +61,9 @@ async def put_roster(school_code: SchoolCodePath, body: RosterIn, _: SchoolScope
         pupils.append(Pupil(**fields, groups=tuple(sorted(set(s.groups))), national_id_hash=digest))
     if errors:
         raise Unprocessable(f"{len(errors)} problem(s) in the roll", errors=errors)
-    counts = await handlers.replace_roster(rt.uow(), school_code=school_code, as_of=body.as_of, pupils=pupils)
+    counts = await handlers.replace_roster(
+        rt.uow(), school_code=school_code, as_of=body.as_of, pupils=pupils, clock=rt.clock
+    )
     return RosterOut(school_code=school_code, **counts)
 
 
@@ -74,6 +75,6 @@ async def post_attendance(
         raise PayloadTooLarge(f"at most {MAX_RECORDS} records per request; got {len(body.records)}")
     records = [handlers.AttendanceRecord(**r.model_dump()) for r in body.records]
     result = await handlers.record_attendance(
-        rt.uow(), school_code=school_code, day=body.date, records=records, today=datetime.now(UTC).date()
+        rt.uow(), school_code=school_code, day=body.date, records=records, clock=rt.clock
     )
     return AttendanceOut(**asdict(result))

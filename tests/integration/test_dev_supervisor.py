@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,12 +21,21 @@ from tests.integration.conftest import DATA
 
 
 def free_port_base() -> int:
-    """A base whose base+1 .. base+4 nobody listens on (the services' ports under --port-base)."""
-    for _ in range(50):
-        base = free_port()
-        if base + 10 < 65535 and not any(port_is_open(base + s.port - 8000) for s in SERVICES):
+    """A base whose base+1 .. base+4 can be bound, below the ephemeral range (outgoing connections take those)."""
+    for _ in range(100):
+        base = random.randrange(20_000, 30_000)
+        if all(_bindable(base + s.port - 8000) for s in SERVICES):
             return base
     raise RuntimeError("no free block of ports")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class DevOutput:

@@ -13,7 +13,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.services import SERVICES
-from baoxue_contracts.topics import AUTH
+from baoxue_contracts.topics import ATTENDANCE, LEDGER, VERIFICATION
 
 from tests.integration.conftest import Stack
 from tests.integration.otlp import OtlpReceiver
@@ -45,7 +45,7 @@ async def test_every_queried_metric_is_emitted_by_the_running_services(
     stack: Stack, services: dict[str, ServiceProcess], otlp: OtlpReceiver
 ) -> None:
     await make_traffic(stack, services)
-    await poison_auth_topic(stack)  # a real undecodable record: every service dead-letters it
+    await poison_consumed_topics(stack)  # real undecodable records: every consuming service dead-letters one
     queries = queried()
     variable = [q for q in queries if " variable " in q.where]
 
@@ -103,11 +103,12 @@ async def make_traffic(stack: Stack, services: dict[str, ServiceProcess]) -> Non
             assert r.status_code == 200, r.text
 
 
-async def poison_auth_topic(stack: Stack) -> None:
-    """Publish bytes no contract decodes on the topic all four services consume."""
+async def poison_consumed_topics(stack: Stack) -> None:
+    """Publish bytes no contract decodes on the topics verification, ledger and reporting consume."""
     producer = AIOKafkaProducer(bootstrap_servers=stack.bootstrap, acks="all")
     await producer.start()
     try:
-        await producer.send_and_wait(AUTH, b"not an envelope", key=b"metrics-test")
+        for topic in (ATTENDANCE, VERIFICATION, LEDGER):
+            await producer.send_and_wait(topic, b"not an envelope", key=b"metrics-test")
     finally:
         await producer.stop()

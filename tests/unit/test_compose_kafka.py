@@ -29,6 +29,7 @@ def test_the_compose_topic_settings_load_and_fit_its_kafka_nodes(
         if name.startswith("BAOXUE_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BAOXUE_ENV", "dev")  # the compose file's secrets come from the operator's .env
     for name, value in env.items():
         if name.startswith(("BAOXUE_KAFKA_", "BAOXUE_RETENTION_")):
             monkeypatch.setenv(name, str(value))

@@ -17,6 +17,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("BAOXUE_") or name in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}:
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("BAOXUE_ENV", "dev")  # the published placeholder secrets are accepted only in dev
     monkeypatch.chdir(tmp_path)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.auth import Authenticator, SchoolCounty
-from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
+from baoxue_common.consumer import Batched, EventConsumer, EventHandlers, Handler
 from baoxue_common.db import make_engine, make_sessionmaker, ping
 from baoxue_common.kafka import ensure_topics, make_consumer, make_producer
 from baoxue_common.metrics import PlumbingMetrics
@@ -69,7 +69,7 @@ class ServiceRuntime:
         self.uow = UnitOfWorkFactory(
             make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake
         )
-        all_handlers: dict[Any, list[Handler]] = {cls: list(hs) for cls, hs in handlers.items()}
+        all_handlers: dict[Any, list[Handler | Batched]] = {cls: list(hs) for cls, hs in handlers.items()}
         all_handlers.setdefault(TokenRevoked, []).append(self._record_revocation)
         self._kafka_consumer: AIOKafkaConsumer = make_consumer(
             settings, {cls.topic for cls in all_handlers}, group_id=spec.name, client_id=spec.name

@@ -22,6 +22,7 @@ from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.outbox import OutboxRelay
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
+from baoxue_common.supervision import supervise
 from baoxue_common.tables import CommonTables
 from baoxue_common.telemetry import Telemetry, kafka_is_instrumented
 from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
@@ -146,18 +147,7 @@ class ServiceRuntime:
 
     async def _supervise(self, loop: EventConsumer | OutboxRelay, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a background loop; if it fails to connect or crashes, log, wait and start it again."""
-        what = type(loop).__name__
-        delay = 0.5
-        while not loop.stopping:
-            try:
-                await run()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("%s stopped (%r); restarting in %.1fs", what, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+        await supervise(type(loop).__name__, run, stopping=lambda: loop.stopping)
 
     async def _is_revoked(self, jti: str) -> bool:
         revoked = self.tables.revoked_tokens

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -157,15 +156,15 @@ async def test_a_rebalance_mid_batch_commits_the_partitions_still_owned_and_lose
     settings = stack.settings(consumer_max_records=400)
     stream = await Stream(stack, "rebalance", settings).prepare(spread(400))
     counting, group = stream.counting, f"rebalance-{uuid.uuid4().hex[:6]}"
-    started = asyncio.Event()
+    started, rebalanced = asyncio.Event(), asyncio.Event()
 
-    async def slow(event: AttendanceSubmitted, envelope: Envelope, uow: UnitOfWork) -> None:
+    async def held_until_rebalanced(event: AttendanceSubmitted, envelope: Envelope, uow: UnitOfWork) -> None:
         started.set()
+        await asyncio.wait_for(rebalanced.wait(), 60)  # the first batch is still open when the group rebalances
         await counting.handle(event, envelope, uow)
-        await asyncio.sleep(0.02)  # 400 records take 8 s: the rebalance completes while the first batch runs
 
     metrics = RecordingMetrics()
-    first = stream.consumer(group, {AttendanceSubmitted: [slow]}, metrics)
+    first = stream.consumer(group, {AttendanceSubmitted: [held_until_rebalanced]}, metrics)
     second = stream.consumer(group, {AttendanceSubmitted: [counting.handle]})
     commits = spy_commits(first)
     try:
@@ -174,6 +173,7 @@ async def test_a_rebalance_mid_batch_commits_the_partitions_still_owned_and_lose
         await stream.start(second)
         await wait_until(lambda: _rebalanced(stream.kafkas), timeout_s=30)
         kept_by_first = stream.kafkas[0].assignment()
+        rebalanced.set()
         await wait_until(lambda: _rows(counting, 400), timeout_s=90)
         await wait_until(lambda: _committed_or_dead(stack, stream.topic, group, first_task), timeout_s=30)
         assert not first_task.done(), f"the first consumer died: {first_task.exception()!r}"
@@ -238,16 +238,13 @@ async def test_stop_ends_a_dead_letter_stuck_on_a_dead_broker_and_leaves_its_rec
         await asyncio.sleep(1.0)  # the dead letter is being retried against the dead broker
         assert not task.done()
         consumer.stop()
-        began = time.monotonic()
-        await asyncio.wait_for(task, 20)
-        stopped_in = time.monotonic() - began
+        await asyncio.wait_for(task, 20)  # the bound: the dead letter gets a 3 s grace, then it is given up
     finally:
         broker.kill()
         await stream.close()
     assert consumer.dead_lettered == 0
     poison_offset = 1
     assert all(offset <= poison_offset for c in commits for offset in c.values()), f"poison record committed: {commits}"
-    assert stopped_in < 20
 
 
 async def _at_least(value: Callable[[], int], n: int) -> bool:

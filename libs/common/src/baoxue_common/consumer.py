@@ -1,43 +1,52 @@
-"""The event consumer: applies a batch in one transaction with its inbox marks, then commits offsets."""
+"""The event consumer: applies a poll in one transaction with its inbox marks, then commits its offsets."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
-from baoxue_contracts import ContractViolation, Envelope, Event, decode
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from baoxue_contracts import ContractViolation, decode
 from baoxue_contracts.topics import DEADLETTER
-from opentelemetry import propagate, trace
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential, wait_random
 
 from baoxue_common.db import is_unavailable
-from baoxue_common.kafka import headers_dict
+from baoxue_common.dispatch import Batched, BatchHandler, Delivery, Dispatcher, EventHandlers, Handler, batched
 from baoxue_common.metrics import PlumbingMetrics
-from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
+from baoxue_common.uow import UnitOfWorkFactory
+
+__all__ = [
+    "BatchHandler",
+    "Batched",
+    "Delivery",
+    "EventConsumer",
+    "EventHandlers",
+    "Handler",
+    "batched",
+]
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer(__name__)
+T = TypeVar("T")
 
-Handler = Callable[[Any, Envelope, UnitOfWork], Awaitable[None]]
-EventHandlers = Mapping[type[Event], Sequence[Handler]]
+Poll = Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]]
+
+# How long a dead letter or an offset commit in flight may still take once stop() is called.
+STOP_GRACE_S = 3.0
+# A poll still being applied after this long (a database outage) is waited for with the partitions paused.
+PAUSE_AFTER_S = 1.0
+
+
+class Abandoned(Exception):
+    """Broker work given up because the consumer is stopping; the poll's offsets stay uncommitted."""
 
 
 class StoppedDuringOutage(BaseException):
     """A signal like CancelledError: stop() came during a database outage; leave, committing nothing more."""
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One decoded record and where it came from."""
-
-    record: ConsumerRecord[bytes, bytes]
-    envelope: Envelope
-    event: Event
 
 
 class EventConsumer:
@@ -58,11 +67,12 @@ class EventConsumer:
         self._consumer = consumer
         self._producer = producer
         self._uow = uow_factory
-        self._handlers = {cls.event_type: list(hs) for cls, hs in handlers.items()}
+        self._dispatcher = Dispatcher(handlers, group_id=group_id)
         self._group_id = group_id
         self._max_attempts = max_attempts
         self._poll_timeout_ms = poll_timeout_ms
         self._stopping = asyncio.Event()
+        self._owned: frozenset[TopicPartition] = frozenset()
         self._paused: set[TopicPartition] = set()
         self.metrics = metrics or PlumbingMetrics()
         self.applied = 0
@@ -74,39 +84,121 @@ class EventConsumer:
         return self._stopping.is_set()
 
     def stop(self) -> None:
-        """Finish the batch in hand, commit it, then leave the loop."""
+        """Finish the batch in hand, commit it, then leave the loop (broker work in flight gets a grace period)."""
         self._stopping.set()
 
     async def run(self) -> None:
-        """Poll, apply and commit until stopped."""
-        while not self._stopping.is_set():
-            batch = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms)
-            if batch:
-                try:
-                    await self.process(batch)
-                except StoppedDuringOutage:
-                    log.warning("stopped while the database was unreachable; the uncommitted batch will be redelivered")
-                    return
-
-    async def process(self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]]) -> None:
-        """Apply one polled batch and commit its offsets once the effects are durable."""
-        deliveries: list[Delivery] = []
-        for records in batch.values():
-            for record in records:
-                try:
-                    envelope, event = decode(record.value or b"")
-                except ContractViolation as exc:
-                    await self._dead_letter(record, exc.reason)
-                    continue
-                if envelope.event_type in self._handlers:
-                    deliveries.append(Delivery(record, envelope, event))
-        if deliveries:
-            await self._apply(deliveries)
-        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items() if records}
+        """Poll, apply and commit until stopped; the next poll is fetched and decoded while one is applied."""
+        applying: asyncio.Task[None] | None = None
         try:
-            await self._consumer.commit(offsets)
-        except CommitFailedError as exc:  # a rebalance took the partitions: the inbox absorbs the redelivery
-            log.warning("offset commit failed after a rebalance; records will be redelivered: %s", exc)
+            while not self._stopping.is_set():
+                batch = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms)
+                await self._observe_lag()
+                if not batch:
+                    continue
+                deliveries = await self._decode(batch)
+                if applying is not None:
+                    await self._wait_polling(applying)  # polls are applied one after the other: order per key holds
+                applying = asyncio.create_task(self._apply_and_commit(batch, deliveries))
+        except BaseException:
+            if applying is not None:
+                applying.cancel()
+            raise
+        if applying is not None:
+            await applying
+
+    async def process(self, batch: Poll) -> None:
+        """Apply one polled batch and commit its offsets once the effects are durable."""
+        await self._apply_and_commit(batch, await self._decode(batch))
+
+    async def _decode(self, batch: Poll) -> list[Delivery] | None:
+        """The records some handler wants, decoded; malformed ones are dead-lettered. None if stopped meanwhile."""
+        deliveries: list[Delivery] = []
+        try:
+            for records in batch.values():
+                for record in records:
+                    try:
+                        envelope, event = decode(record.value or b"")
+                    except ContractViolation as exc:
+                        await self._dead_letter(record, exc.reason)
+                        continue
+                    if self._dispatcher.handles(envelope.event_type):
+                        deliveries.append(Delivery(record, envelope, event))
+        except Abandoned as exc:
+            log.warning("stopping: %s; the poll's offsets are not committed, so it will be redelivered", exc)
+            return None
+        return deliveries
+
+    async def _apply_and_commit(self, batch: Poll, deliveries: list[Delivery] | None) -> None:
+        if deliveries is None:
+            return
+        try:
+            if deliveries:
+                await self._apply(deliveries)
+            await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items() if records})
+        except Abandoned as exc:
+            log.warning("stopping: %s; the poll's offsets are not committed, so it will be redelivered", exc)
+        except StoppedDuringOutage:
+            log.warning("stopped while the database was unreachable; the uncommitted poll will be redelivered")
+
+    async def _wait_polling(self, applying: asyncio.Task[None]) -> None:
+        """Wait for the poll being applied; while it takes long, keep polling with every partition paused.
+
+        Polling keeps the group membership (aiokafka enforces `max_poll_interval_ms`) through a long database
+        outage without taking new records; records of partitions assigned meanwhile are put back.
+        """
+        try:
+            while not applying.done():
+                done, _ = await asyncio.wait({applying}, timeout=PAUSE_AFTER_S)
+                if not done:
+                    await self._poll_paused()
+        finally:
+            if mine := self._paused & self._consumer.assignment():
+                self._consumer.resume(*mine)
+            self._paused.clear()
+        await applying
+
+    async def _poll_paused(self) -> None:
+        assigned = self._consumer.assignment()
+        self._consumer.pause(*assigned)
+        self._paused |= assigned
+        try:
+            polled = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms)
+        except KafkaError as exc:
+            log.warning("polling while a poll is being applied failed: %r", exc)
+            return
+        for tp, records in polled.items():  # assigned by a rebalance after the pause: fetch them again later
+            self._consumer.pause(tp)
+            self._paused.add(tp)
+            self._consumer.seek(tp, records[0].offset)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """Commit the offsets of the partitions still owned; a revoked one goes to its new owner uncommitted."""
+        owned = self._consumer.assignment()
+        mine = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if len(mine) < len(offsets):
+            revoked = sorted(offsets.keys() - owned)
+            log.info("partitions revoked during the batch, their records will be redelivered: %s", revoked)
+        if not mine:
+            return
+        try:
+            await self._until_stopped(self._consumer.commit(mine), "committing offsets")
+        except (CommitFailedError, IllegalStateError) as exc:  # a rebalance under way: the inbox absorbs redelivery
+            log.warning("offset commit failed after a rebalance; records will be redelivered: %r", exc)
+
+    async def _observe_lag(self) -> None:
+        """Report each owned partition's lag (high watermark minus position); forget partitions no longer owned."""
+        owned = frozenset(self._consumer.assignment())
+        if owned != self._owned:
+            self._owned = owned
+            self.metrics.forget_partitions({(tp.topic, tp.partition) for tp in owned})
+        # A high watermark is known once a fetch response arrived, so the position is valid too.
+        highwaters = [(tp, hw) for tp in owned if (hw := self._consumer.highwater(tp)) is not None]
+        try:
+            for tp, highwater in highwaters:
+                self.metrics.set_lag(tp.topic, tp.partition, highwater - await self._consumer.position(tp))
+        except IllegalStateError:  # revoked meanwhile: forgotten after the next poll
+            return
 
     async def _apply(self, deliveries: Sequence[Delivery]) -> None:
         try:
@@ -121,15 +213,17 @@ class EventConsumer:
 
     async def _apply_together(self, deliveries: Sequence[Delivery]) -> None:
         async with self._uow() as uow:
-            fresh = await uow.claim([_source(d) for d in deliveries])
+            claimed = await uow.claim([_source(d) for d in deliveries])
+            fresh: list[Delivery] = []
             for delivery in deliveries:
-                if delivery.envelope.event_id in fresh:
-                    fresh.discard(delivery.envelope.event_id)
-                    await self._handle(delivery, uow)
+                if delivery.envelope.event_id in claimed:
+                    claimed.discard(delivery.envelope.event_id)  # a duplicate inside the poll is applied once
+                    fresh.append(delivery)
+            await self._dispatcher.apply(fresh, uow)
             await uow.commit()
-            self.applied += len(deliveries)
-            for delivery in deliveries:
-                self.metrics.applied(delivery.record.topic)
+        self.applied += len(deliveries)
+        for topic, count in Counter(d.record.topic for d in deliveries).items():
+            self.metrics.applied(topic, count)
 
     async def _apply_alone(self, delivery: Delivery) -> None:
         error: Exception | None = None
@@ -144,68 +238,26 @@ class EventConsumer:
                 await asyncio.sleep(0.05)
         await self._dead_letter(delivery.record, f"handler failed {self._max_attempts} times: {error!r}")
 
-    async def _handle(self, delivery: Delivery, uow: UnitOfWork) -> None:
-        record = delivery.record
-        parent = propagate.extract(headers_dict(record.headers))
-        with tracer.start_as_current_span(
-            f"{record.topic} process",
-            context=parent,
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": record.topic,
-                "messaging.consumer.group.name": self._group_id,
-                "messaging.message.id": str(delivery.envelope.event_id),
-                "baoxue.event_type": delivery.envelope.event_type,
-            },
-        ):
-            for handler in self._handlers[delivery.envelope.event_type]:
-                await handler(delivery.event, delivery.envelope, uow)
-
     async def _with_database_retry(self, attempt: Callable[[], Awaitable[None]]) -> None:
         """Retry while the database is unreachable (never dead-letter for that); other errors surface.
 
-        Between attempts the partitions are paused and the consumer keeps polling, so a long outage neither takes
-        new records nor exceeds `max_poll_interval_ms` (which would cost the group membership). stop() during an
-        outage raises StoppedDuringOutage: nothing more is applied or committed.
+        stop() during an outage raises StoppedDuringOutage: nothing more is applied or committed.
         """
-        try:
-            async for retry in AsyncRetrying(
-                retry=retry_if_exception(is_unavailable),
-                wait=wait_exponential(multiplier=0.1, max=5) + wait_random(0, 0.2),
-                sleep=self._poll_paused,
-                before_sleep=_log_outage,
-                reraise=True,
-            ):
-                with retry:
-                    if self._stopping.is_set() and retry.retry_state.attempt_number > 1:
-                        raise StoppedDuringOutage
-                    await attempt()
-        finally:
-            self._resume_paused()
+        async for retry in AsyncRetrying(
+            retry=retry_if_exception(is_unavailable),
+            wait=wait_exponential(multiplier=0.1, max=5) + wait_random(0, 0.2),
+            sleep=self._sleep_unless_stopped,
+            before_sleep=_log_outage,
+            reraise=True,
+        ):
+            with retry:
+                if self._stopping.is_set() and retry.retry_state.attempt_number > 1:
+                    raise StoppedDuringOutage
+                await attempt()
 
-    async def _poll_paused(self, seconds: float) -> None:
-        """The wait between attempts: poll with every assigned partition paused, so no record is taken meanwhile."""
-        if self._stopping.is_set():
-            return
-        assigned = self._consumer.assignment()
-        self._consumer.pause(*assigned)
-        self._paused |= assigned
-        try:
-            polled = await self._consumer.getmany(timeout_ms=max(1, int(seconds * 1000)))
-        except KafkaError as exc:
-            log.warning("polling during a database outage failed: %r", exc)
-            await asyncio.sleep(seconds)
-            return
-        for tp, records in polled.items():  # assigned by a rebalance after the pause: fetch them again later
-            self._consumer.pause(tp)
-            self._paused.add(tp)
-            self._consumer.seek(tp, records[0].offset)
-
-    def _resume_paused(self) -> None:
-        if mine := self._paused & self._consumer.assignment():
-            self._consumer.resume(*mine)
-        self._paused.clear()
+    async def _sleep_unless_stopped(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         """Send the original bytes to the dead-letter topic with the reason; wait for the ack before moving on."""
@@ -218,22 +270,43 @@ class EventConsumer:
             ("dlq-consumer-group", self._group_id.encode()),
         ]
         log.error(
-            "dead-lettered %s[%d]@%d: %s",
+            "dead-lettering %s[%d]@%d: %s",
             record.topic,
             record.partition,
             record.offset,
             reason,
             extra={"topic": record.topic, "offset": record.offset},
         )
-        async for retry in AsyncRetrying(
-            retry=retry_if_exception(lambda e: isinstance(e, KafkaError)),
-            wait=wait_exponential(multiplier=0.2, max=5),
-            reraise=True,
-        ):
-            with retry:
-                await self._producer.send_and_wait(DEADLETTER, value=record.value, key=record.key, headers=headers)
+
+        async def send() -> None:
+            async for retry in AsyncRetrying(
+                retry=retry_if_exception(lambda e: isinstance(e, KafkaError)),
+                wait=wait_exponential(multiplier=0.2, max=5),
+                reraise=True,
+            ):
+                with retry:
+                    await self._producer.send_and_wait(DEADLETTER, value=record.value, key=record.key, headers=headers)
+
+        await self._until_stopped(send(), f"dead-lettering {record.topic}[{record.partition}]@{record.offset}")
         self.dead_lettered += 1
         self.metrics.dead_lettered(record.topic)
+
+    async def _until_stopped(self, work: Coroutine[Any, Any, T], what: str) -> T:
+        """Await broker work; once stop() is called give it STOP_GRACE_S more, then cancel it and raise Abandoned."""
+        task = asyncio.ensure_future(work)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                await asyncio.wait({task}, timeout=STOP_GRACE_S)
+        finally:
+            stopping.cancel()
+            if not task.done():  # the grace ran out, or this coroutine itself is being cancelled
+                task.cancel()
+                await asyncio.wait({task})
+        if task.cancelled():
+            raise Abandoned(f"{what} did not finish within {STOP_GRACE_S:.0f}s of stop()")
+        return task.result()
 
 
 def _log_outage(state: RetryCallState) -> None:
@@ -242,6 +315,6 @@ def _log_outage(state: RetryCallState) -> None:
     log.warning("database unreachable (attempt %d); retrying in %.1fs: %r", state.attempt_number, wait, error)
 
 
-def _source(delivery: Delivery) -> tuple[Envelope, str, int, int]:
+def _source(delivery: Delivery) -> tuple[Any, str, int, int]:
     r = delivery.record
     return delivery.envelope, r.topic, r.partition, r.offset

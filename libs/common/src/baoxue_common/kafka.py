@@ -52,6 +52,7 @@ def make_consumer(settings: Settings, topics: Iterable[str], *, group_id: str, c
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         request_timeout_ms=max(settings.kafka_request_timeout_ms, settings.kafka_session_timeout_ms + 5_000),
         max_poll_records=settings.consumer_max_records,
+        fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
     )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.auth import Authenticator, SchoolCounty
 from baoxue_common.clock import Clock
-from baoxue_common.consumer import EventConsumer, EventHandlers, Handler
+from baoxue_common.consumer import Batched, EventConsumer, EventHandlers, Handler
 from baoxue_common.db import make_engine, make_sessionmaker, ping
 from baoxue_common.errors import Unavailable
 from baoxue_common.kafka import ensure_topics, make_consumer, make_producer
@@ -25,6 +25,7 @@ from baoxue_common.retention import Retention
 from baoxue_common.revocations import RevocationReader
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
+from baoxue_common.supervision import supervise
 from baoxue_common.tables import CommonTables
 from baoxue_common.telemetry import Telemetry, kafka_is_instrumented
 from baoxue_common.uow import UnitOfWorkFactory
@@ -86,7 +87,7 @@ class ServiceRuntime:
         self.uow = UnitOfWorkFactory(
             make_sessionmaker(self.engine), tables, producer=spec.name, on_commit=self.relay.wake
         )
-        all_handlers: dict[Any, list[Handler]] = {cls: list(hs) for cls, hs in handlers.items()}
+        all_handlers: dict[Any, list[Handler | Batched]] = {cls: list(hs) for cls, hs in handlers.items()}
         self._kafka_consumer: AIOKafkaConsumer = make_consumer(
             settings, {cls.topic for cls in all_handlers}, group_id=spec.name, client_id=spec.name
         )
@@ -177,18 +178,7 @@ class ServiceRuntime:
 
     async def _supervise(self, loop: _Loop, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a background loop; if it fails to connect or crashes, log, wait and start it again."""
-        what = type(loop).__name__
-        delay = 0.5
-        while not loop.stopping:
-            try:
-                await run()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("%s stopped (%r); restarting in %.1fs", what, exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+        await supervise(type(loop).__name__, run, stopping=lambda: loop.stopping)
 
     async def _is_revoked(self, jti: str) -> bool:
         # Fail closed: no token is accepted before this process has read every revocation at start-up.

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     kafka_session_timeout_ms: int = Field(default=10_000, ge=500)
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=50)
     kafka_request_timeout_ms: int = Field(default=15_000, ge=1_000)
+    kafka_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=10,
+        le=10_000,
+        description="How long the broker may hold a fetch for partitions with nothing new. Tansu holds it that "
+        "long even when data arrives, and aiokafka sends one fetch per broker at a time, so this bounds delivery "
+        "latency in dev and the stall when some partitions of a backlog run dry.",
+    )
     consumer_max_records: int = Field(default=500, ge=1, le=50_000)
     consumer_max_attempts: int = Field(default=3, ge=1, le=100)
     relay_batch_size: int = Field(default=500, ge=1, le=50_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from baoxue_contracts import Envelope, Event, encode
 from opentelemetry import propagate
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from baoxue_common.tables import CommonTables
@@ -94,16 +96,12 @@ class UnitOfWork:
         return envelope
 
     async def claim(self, deliveries: Sequence[tuple[Envelope, str, int, int]]) -> set[UUID]:
-        """Record event ids in the inbox; return those not applied before (the ones to apply now)."""
+        """Record event ids in the inbox in one statement; return those not applied before (the ones to apply now)."""
         if not deliveries:
             return set()
-        inbox = self._factory.tables.inbox
-        rows = [
-            {"event_id": env.event_id, "event_type": env.event_type, "topic": t, "partition": p, "offset": o}
-            for env, t, p, o in deliveries
-        ]
-        stmt = insert(inbox).on_conflict_do_nothing().returning(inbox.c.event_id)
-        return set((await self.session.scalars(stmt, rows)).all())
+        columns = list(zip(*((env.event_id, env.event_type, t, p, o) for env, t, p, o in deliveries), strict=True))
+        params = dict(zip(_CLAIM_PARAMS, (list(c) for c in columns), strict=True))
+        return set((await self.session.scalars(_claim_statement(self._factory.tables.inbox), params)).all())
 
     async def commit(self) -> None:
         """Write queued events to the outbox and commit everything at once, in commit order per key.
@@ -155,3 +153,26 @@ async def lock_outbox_keys(session: AsyncSession, schema: str, keys: set[str]) -
         return
     names = [namespace, *(f"{namespace}:{key}" for key in sorted(keys))]
     await session.execute(_LOCK_KEYS, {"names": names})
+
+
+_CLAIM_PARAMS = ("event_ids", "event_types", "topics", "partitions", "offsets")
+
+
+@functools.cache
+def _claim_statement(inbox: sa.Table) -> sa.Insert:
+    """`INSERT INTO inbox SELECT * FROM unnest(<five arrays>) ON CONFLICT DO NOTHING RETURNING event_id`."""
+    arrays = [
+        sa.cast(sa.bindparam("event_ids"), ARRAY(PG_UUID(as_uuid=True))),
+        sa.cast(sa.bindparam("event_types"), ARRAY(sa.Text)),
+        sa.cast(sa.bindparam("topics"), ARRAY(sa.Text)),
+        sa.cast(sa.bindparam("partitions"), ARRAY(sa.Integer)),
+        sa.cast(sa.bindparam("offsets"), ARRAY(sa.BigInteger)),
+    ]
+    names = ["event_id", "event_type", "topic", "partition", "offset"]
+    rows = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="claimed")
+    return (
+        insert(inbox)
+        .from_select(names, sa.select(*(rows.c[n] for n in names)))
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )

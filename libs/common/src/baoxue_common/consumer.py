@@ -95,6 +95,8 @@ class EventConsumer:
                 batch = await self._consumer.getmany(timeout_ms=self._poll_timeout_ms)
                 await self._observe_lag()
                 if not batch:
+                    if applying is not None and not applying.done():
+                        await self._wait_polling(applying)  # nothing new: wait for it (paused, if it takes long)
                     continue
                 deliveries = await self._decode(batch)
                 if applying is not None:

@@ -32,6 +32,7 @@ from baoxue_common.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 REVOCATIONS_WAIT_S = 10  # how long a request waits at start-up for the revocations before a 503
+CLIENT_STOP_S = 10  # with the broker gone, a group consumer's stop (leaving the group) would never end
 
 
 class _Loop(Protocol):
@@ -138,11 +139,9 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self.consumer_started.is_set():
-            with contextlib.suppress(Exception):
-                await self._kafka_consumer.stop()
+            await _stop_client(self._kafka_consumer.stop(), "the group consumer")
         if self.producer_started.is_set():
-            with contextlib.suppress(Exception):
-                await self.producer.stop()
+            await _stop_client(self.producer.stop(), "the producer")
         await self.engine.dispose()
 
     async def ready(self) -> dict[str, str]:
@@ -194,3 +193,11 @@ class ServiceRuntime:
 
 
 ServiceFactory = Callable[[Settings, Telemetry | None], Awaitable[ServiceRuntime]]
+
+
+async def _stop_client(stopping: Awaitable[None], what: str) -> None:
+    """Stop a Kafka client within CLIENT_STOP_S, so shutdown goes on to close the database pool."""
+    try:
+        await asyncio.wait_for(stopping, CLIENT_STOP_S)
+    except (Exception, asyncio.CancelledError) as exc:  # aiokafka can let a CancelledError out of stop()
+        log.warning("%s did not stop cleanly: %r", what, exc)

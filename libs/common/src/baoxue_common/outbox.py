@@ -23,6 +23,7 @@ from aiokafka.errors import (
 from opentelemetry import context, propagate, trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from baoxue_common.db import is_unavailable
 from baoxue_common.kafka import encode_headers
 from baoxue_common.metrics import PlumbingMetrics
 from baoxue_common.tables import CommonTables
@@ -111,7 +112,8 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self._recovering = True
+                # A database outage says nothing about the broker: no need to re-create topics after it.
+                self._recovering = self._recovering or not is_unavailable(exc)
                 log.warning("outbox relay: publish failed, retrying in %.1fs: %r", backoff, exc)
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -18,6 +17,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 from baoxue_common.db import is_unavailable
 from baoxue_common.dispatch import Batched, BatchHandler, Delivery, Dispatcher, EventHandlers, Handler, batched
 from baoxue_common.metrics import PlumbingMetrics
+from baoxue_common.supervision import Stoppable
 from baoxue_common.uow import UnitOfWorkFactory
 
 __all__ = [
@@ -49,7 +49,7 @@ class StoppedDuringOutage(BaseException):
     """A signal like CancelledError: stop() came during a database outage; leave, committing nothing more."""
 
 
-class EventConsumer:
+class EventConsumer(Stoppable):
     """Consumes the topics its handlers need; every effect is applied exactly once through the inbox."""
 
     def __init__(
@@ -64,6 +64,7 @@ class EventConsumer:
         poll_timeout_ms: int = 500,
         metrics: PlumbingMetrics | None = None,
     ) -> None:
+        super().__init__()
         self._consumer = consumer
         self._producer = producer
         self._uow = uow_factory
@@ -71,17 +72,11 @@ class EventConsumer:
         self._group_id = group_id
         self._max_attempts = max_attempts
         self._poll_timeout_ms = poll_timeout_ms
-        self._stopping = asyncio.Event()
         self._owned: frozenset[TopicPartition] = frozenset()
         self._paused: set[TopicPartition] = set()
         self.metrics = metrics or PlumbingMetrics()
         self.applied = 0
         self.dead_lettered = 0
-
-    @property
-    def stopping(self) -> bool:
-        """Whether stop() was called."""
-        return self._stopping.is_set()
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then leave the loop (broker work in flight gets a grace period)."""
@@ -256,10 +251,6 @@ class EventConsumer:
                 if self._stopping.is_set() and retry.retry_state.attempt_number > 1:
                     raise StoppedDuringOutage
                 await attempt()
-
-    async def _sleep_unless_stopped(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         """Send the original bytes to the dead-letter topic with the reason; wait for the ack before moving on."""

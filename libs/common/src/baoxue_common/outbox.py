@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from baoxue_common.db import is_unavailable
 from baoxue_common.kafka import encode_headers
 from baoxue_common.metrics import PlumbingMetrics
+from baoxue_common.supervision import Stoppable
 from baoxue_common.tables import CommonTables
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def relay_lock_key(schema: str) -> int:
     return zlib.crc32(f"baoxue-outbox:{schema}".encode())
 
 
-class OutboxRelay:
+class OutboxRelay(Stoppable):
     """Moves outbox rows to Kafka: read in id order under a lock, send with acks=all, then mark published.
 
     A row the broker can never take (too large, say) is parked with its reason and the rest go on;
@@ -70,6 +71,7 @@ class OutboxRelay:
         metrics: PlumbingMetrics | None = None,
         backlog_interval_s: float = 10.0,
     ) -> None:
+        super().__init__()
         self._engine = engine
         self._outbox = tables.outbox
         self._producer = producer
@@ -78,7 +80,6 @@ class OutboxRelay:
         self._idle_poll_s = idle_poll_s
         self._inject = inject_trace_headers
         self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
         self._recovering = False
         self._prepare = prepare
         self.metrics = metrics or PlumbingMetrics()
@@ -90,11 +91,6 @@ class OutboxRelay:
     def wake(self) -> None:
         """Tell the relay that new rows were committed."""
         self._wake.set()
-
-    @property
-    def stopping(self) -> bool:
-        """Whether stop() was called."""
-        return self._stopping.is_set()
 
     def stop(self) -> None:
         """Ask the loop to end after the batch in hand."""

@@ -8,7 +8,6 @@ revocations of tokens that expired over a day ago. Unpublished and parked outbox
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.metrics import PlumbingMetrics
+from baoxue_common.supervision import Stoppable
 from baoxue_common.tables import CommonTables
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def _delete_batch(table: sa.Table, condition: str) -> sa.TextClause:
     )
 
 
-class Retention:
+class Retention(Stoppable):
     """Prunes one schema's outbox, inbox and revoked tokens every interval until stopped."""
 
     def __init__(
@@ -42,12 +42,12 @@ class Retention:
         batch_size: int = 5000,
         metrics: PlumbingMetrics | None = None,
     ) -> None:
+        super().__init__()
         self._engine = engine
         self._max_age = max_age
         self._interval_s = interval_s
         self._batch_size = batch_size
         self.metrics = metrics or PlumbingMetrics()
-        self._stopping = asyncio.Event()
         # published_at IS NULL (unpublished or parked) never compares below the cut-off.
         self._plan = (
             (tables.outbox, _delete_batch(tables.outbox, "published_at < now() - CAST(:age AS interval)")),
@@ -55,15 +55,6 @@ class Retention:
             # a day's margin: a server whose clock lags must not accept a token whose revocation is gone
             (tables.revoked_tokens, _delete_batch(tables.revoked_tokens, "expires_at < now() - interval '1 day'")),
         )
-
-    @property
-    def stopping(self) -> bool:
-        """Whether stop() was called."""
-        return self._stopping.is_set()
-
-    def stop(self) -> None:
-        """End the loop (a batch in hand finishes first)."""
-        self._stopping.set()
 
     async def run(self) -> None:
         """Prune now and then every interval; a failed pass (database down) is logged and retried next time."""
@@ -76,8 +67,7 @@ class Retention:
                 raise
             except Exception as exc:
                 log.warning("retention: pass failed (%r); next one in %.0fs", exc, self._interval_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
+            await self._sleep_unless_stopped(self._interval_s)
 
     async def prune(self) -> dict[str, int]:
         """One pass over the three tables; return the rows deleted per table."""

@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baoxue_common.kafka import ensure_topics
 from baoxue_common.settings import Settings
+from baoxue_common.supervision import Stoppable
 
 log = logging.getLogger(__name__)
 
 
-class RevocationReader:
+class RevocationReader(Stoppable):
     """Reads `auth.v1` from the beginning into the revoked-token table; `caught_up` is set once it has it all."""
 
     def __init__(
@@ -39,23 +40,14 @@ class RevocationReader:
         client_id: str,
         poll_timeout_ms: int = 300,
     ) -> None:
+        super().__init__()
         self._settings = settings
         self._engine = engine
         self._table = table
         self._client_id = client_id
         self._poll_timeout_ms = poll_timeout_ms
-        self._stopping = asyncio.Event()
         self.caught_up = asyncio.Event()
         self.stored = 0
-
-    @property
-    def stopping(self) -> bool:
-        """Whether stop() was called."""
-        return self._stopping.is_set()
-
-    def stop(self) -> None:
-        """Leave the loop after the poll in hand."""
-        self._stopping.set()
 
     async def run(self) -> None:
         """Read every partition from its first offset, store, and keep tailing until stopped."""

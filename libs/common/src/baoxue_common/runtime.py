@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -25,7 +25,7 @@ from baoxue_common.retention import Retention
 from baoxue_common.revocations import RevocationReader
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import Settings
-from baoxue_common.supervision import supervise
+from baoxue_common.supervision import Stoppable, supervise
 from baoxue_common.tables import CommonTables
 from baoxue_common.telemetry import Telemetry, kafka_is_instrumented
 from baoxue_common.uow import UnitOfWorkFactory
@@ -33,11 +33,6 @@ from baoxue_common.uow import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 REVOCATIONS_WAIT_S = 10  # how long a request waits at start-up for the revocations before a 503
 CLIENT_STOP_S = 10  # with the broker gone, a group consumer's stop (leaving the group) would never end
-
-
-class _Loop(Protocol):
-    @property
-    def stopping(self) -> bool: ...
 
 
 async def _no_school(_: str) -> str | None:
@@ -175,7 +170,7 @@ class ServiceRuntime:
             self.consumer_started.set()
         await self.consumer.run()
 
-    async def _supervise(self, loop: _Loop, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    async def _supervise(self, loop: Stoppable, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run a background loop; if it fails to connect or crashes, log, wait and start it again."""
         await supervise(type(loop).__name__, run, stopping=lambda: loop.stopping)
 

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
 
 log = logging.getLogger(__name__)
+
+
+class Stoppable:
+    """The stop flag of a background loop: stop() asks it to end after the work in hand."""
+
+    def __init__(self) -> None:
+        self._stopping = asyncio.Event()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether stop() was called."""
+        return self._stopping.is_set()
+
+    def stop(self) -> None:
+        """Ask the loop to end after the work in hand."""
+        self._stopping.set()
+
+    async def _sleep_unless_stopped(self, seconds: float) -> None:
+        """Wait `seconds`, or less if stop() is called meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
 
 async def supervise(

@@ -1,13 +1,21 @@
-"""Personal data: resident ID numbers are validated, matched by keyed hash and shown masked, never in clear."""
+"""Personal data: resident ID numbers are validated, stored encrypted, matched by blind index, shown masked.
+
+PIPL art. 28/31 and GB/T 39786: SM4-GCM encryption with a key id per row (keys rotate) and an
+HMAC-SM3 blind index, both from `cryptography` (OpenSSL).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
+import os
 import re
+from collections.abc import Mapping
 from datetime import date
+from typing import Protocol
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError
 
@@ -38,8 +46,78 @@ def check_national_id(number: str, birth_date: date | None = None) -> str | None
 
 
 def national_id_hash(key: str, number: str) -> str:
-    """The keyed hash (HMAC-SHA256) that matches a resident ID number across registers without storing it."""
-    return hmac.new(key.encode(), number.strip().upper().encode(), hashlib.sha256).hexdigest()
+    """The blind index (HMAC-SM3, 64 hex) that matches a resident ID number across registers without storing it."""
+    mac = hmac.HMAC(key.encode(), hashes.SM3())
+    mac.update(number.strip().upper().encode())
+    return mac.finalize().hex()
+
+
+class PiiCipher(Protocol):
+    """Encrypts personal data under the active key; decrypts under the key a row names."""
+
+    @property
+    def active_key_id(self) -> str: ...
+
+    def encrypt(self, plain: str, context: str) -> tuple[str, bytes]:
+        """(key id, sealed bytes); `context` (e.g. the pupil id) is bound in, so rows cannot be swapped."""
+        ...
+
+    def decrypt(self, key_id: str, sealed: bytes, context: str) -> str:
+        """The clear value; raises PiiKeyError for an unknown key or a tampered value."""
+        ...
+
+
+class PiiKeyError(Exception):
+    """A sealed value cannot be opened: unknown key id, wrong context or tampered bytes."""
+
+
+_NONCE, _TAG = 12, 16
+
+
+class Sm4GcmCipher:
+    """SM4-GCM (GB/T 32907 block cipher, GCM mode): 12-byte random nonce + ciphertext + 16-byte tag."""
+
+    def __init__(self, keys: Mapping[str, bytes], active_key_id: str) -> None:
+        if active_key_id not in keys:
+            raise ValueError(f"the active PII key {active_key_id!r} is not among the keys")
+        for key_id, key in keys.items():
+            if len(key) != 16:
+                raise ValueError(f"PII key {key_id!r} must be 16 bytes (128-bit SM4), not {len(key)}")
+        self._keys = dict(keys)
+        self._active = active_key_id
+
+    @property
+    def active_key_id(self) -> str:
+        """The key new values are sealed under."""
+        return self._active
+
+    def encrypt(self, plain: str, context: str) -> tuple[str, bytes]:
+        """Seal under the active key."""
+        nonce = os.urandom(_NONCE)
+        encryptor = Cipher(algorithms.SM4(self._keys[self._active]), modes.GCM(nonce)).encryptor()
+        encryptor.authenticate_additional_data(context.encode())
+        body = encryptor.update(plain.encode()) + encryptor.finalize()
+        return self._active, nonce + body + encryptor.tag
+
+    def decrypt(self, key_id: str, sealed: bytes, context: str) -> str:
+        """Open a value sealed under any known key."""
+        key = self._keys.get(key_id)
+        if key is None or len(sealed) < _NONCE + _TAG:
+            raise PiiKeyError(f"cannot open a value sealed under key {key_id!r}")
+        nonce, body, tag = sealed[:_NONCE], sealed[_NONCE:-_TAG], sealed[-_TAG:]
+        decryptor = Cipher(algorithms.SM4(key), modes.GCM(nonce, tag)).decryptor()
+        decryptor.authenticate_additional_data(context.encode())
+        try:
+            return (decryptor.update(body) + decryptor.finalize()).decode()
+        except InvalidTag as exc:
+            raise PiiKeyError(f"a value sealed under key {key_id!r} failed authentication") from exc
+
+
+def derived_key(secret: str, key_id: str) -> bytes:
+    """A 16-byte SM4 key derived from a secret (HMAC-SM3), for settings that give one secret per key id."""
+    mac = hmac.HMAC(secret.encode(), hashes.SM3())
+    mac.update(b"baoxue-pii-sm4:" + key_id.encode())
+    return mac.finalize()[:16]
 
 
 def mask_national_id(number: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 
 def create_plumbing_v1(schema: str) -> None:
@@ -90,3 +90,22 @@ def downgrade_plumbing_v2(schema: str) -> None:
     )
     op.drop_column("outbox", "park_reason", schema=schema)
     op.drop_column("outbox", "parked_at", schema=schema)
+
+
+def create_calendars_v1(schema: str) -> None:
+    """The `calendars` table of `calendar_store.add_calendar_table` as first released."""
+    op.create_table(
+        "calendars",
+        sa.Column("region_code", sa.String(6), primary_key=True),
+        sa.Column("school_year", sa.String(9), primary_key=True),
+        sa.Column("terms", JSONB, nullable=False),
+        sa.Column("holidays", ARRAY(sa.Date), nullable=False, server_default="{}"),
+        sa.Column("makeup_days", ARRAY(sa.Date), nullable=False, server_default="{}"),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=schema,
+    )
+
+
+def drop_calendars_v1(schema: str) -> None:
+    """Undo `create_calendars_v1`."""
+    op.drop_table("calendars", schema=schema)

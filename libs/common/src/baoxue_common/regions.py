@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Literal
+
+from stdnum import numdb
 
 NATIONAL = "000000"
 Tier = Literal["county", "city", "province", "national"]
@@ -35,3 +39,41 @@ def region_covers(outer: str, inner: str) -> bool:
 def county_prefix(region: str) -> str:
     """The prefix every county code under a region starts with."""
     return {"national": "", "province": region[:2], "city": region[:4], "county": region}[tier_of(region)]
+
+
+_SPAN = re.compile(r"^\[(\d{4})?-(\d{4})?\](.*)$")
+
+
+@functools.lru_cache(maxsize=8192)
+def _history(code: str) -> tuple[tuple[int | None, int | None, str], ...]:
+    """(first year, last year or None if still in use, name) of a code in GB/T 2260 (python-stdnum's table)."""
+    if len(code) != 6 or not code.isascii() or not code.isdigit():
+        return ()
+    try:
+        found = numdb.get("cn/loc").info(code)
+    except Exception:  # a lookup of odd input must not raise
+        return ()
+    if len(found) < 2 or found[0][0] != code[:2] or "county" not in found[-1][1]:
+        return ()
+    spans: list[tuple[int | None, int | None, str]] = []
+    for part in found[-1][1]["county"].split(","):
+        match = _SPAN.match(part)
+        if match:
+            first, last, name = match.groups()
+            spans.append((int(first) if first else None, int(last) if last else None, name))
+        else:
+            spans.append((None, None, part))
+    return tuple(spans)
+
+
+def region_name(code: str) -> str | None:
+    """The current Chinese name of a region code (`全国` for national); None if it is not in use today."""
+    if code == NATIONAL:
+        return "全国"
+    spans = _history(code)
+    return spans[-1][2] if spans and spans[-1][1] is None else None
+
+
+def ever_a_region(code: str) -> bool:
+    """Whether a code was ever a GB/T 2260 region (a birth place in an older ID number may be abolished)."""
+    return bool(_history(code))

@@ -100,6 +100,7 @@ class ServiceRuntime:
         self.revocations = RevocationReader(settings, self.engine, tables.revoked_tokens, client_id=spec.name)
         self.authenticator = Authenticator(settings.token_secret, self._is_revoked)
         self.school_county = school_county
+        self.pii = settings.pii_cipher()  # seals resident ID numbers (SM4-GCM); see pii.py
         self.clock = Clock(settings.zone)  # the platform's local dates; tests replace it to fix the instant
         self._tasks: list[asyncio.Task[None]] = []
         self.producer_started = asyncio.Event()

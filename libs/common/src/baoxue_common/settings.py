@@ -10,6 +10,8 @@ from baoxue_contracts.topics import TOPICS_BY_NAME
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from baoxue_common.pii import PiiCipher, Sm4GcmCipher, derived_key
+
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me-0123456789"
 DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abcdef"
 _PLACEHOLDERS = {DEV_TOKEN_SECRET, DEV_PII_KEY, "changethis", "secret", "change-me"}
@@ -34,6 +36,11 @@ class Settings(BaseSettings):
     otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     token_secret: str = DEV_TOKEN_SECRET
     pii_key: str = DEV_PII_KEY
+    pii_encryption_keys: dict[str, str] = Field(
+        default_factory=dict,
+        description="key id -> secret of the SM4 keys personal data is sealed under; empty: one key `k0` from pii_key",
+    )
+    pii_active_key_id: str = Field(default="k0", description="the key id new values are sealed under")
     token_ttl_days: int = Field(default=90, ge=1, le=3650)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
@@ -66,6 +73,11 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=7, ge=1, le=3650)
     retention_interval_s: int = Field(default=3600, ge=1)
     retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+
+    def pii_cipher(self) -> PiiCipher:
+        """The cipher of personal data: SM4-GCM under the configured keys."""
+        secrets = self.pii_encryption_keys or {"k0": self.pii_key}
+        return Sm4GcmCipher({kid: derived_key(secret, kid) for kid, secret in secrets.items()}, self.pii_active_key_id)
 
     @field_validator("database_url")
     @classmethod

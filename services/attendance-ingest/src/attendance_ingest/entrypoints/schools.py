@@ -1,40 +1,18 @@
-"""Thin HTTP routes: parse, check scope, call one handler, shape the answer."""
+"""Routes of reference data and rolls: a school, its whole roll."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Annotated
-
-from baoxue_common.auth import Authenticated, Principal, require_school
-from baoxue_common.errors import Forbidden, PayloadTooLarge, Unprocessable
+from baoxue_common.auth import Authenticated
+from baoxue_common.errors import Forbidden, Unprocessable
 from baoxue_common.pii import check_national_id, national_id_hash
-from baoxue_common.runtime import ServiceRuntime
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter
 
 from attendance_ingest import handlers
 from attendance_ingest.domain.model import Pupil
-from attendance_ingest.entrypoints.schemas import (
-    MAX_RECORDS,
-    AttendanceIn,
-    AttendanceOut,
-    RosterIn,
-    RosterOut,
-    SchoolIn,
-    SchoolOut,
-)
+from attendance_ingest.entrypoints.deps import Runtime, SchoolCodePath, SchoolScoped
+from attendance_ingest.entrypoints.schemas import RosterIn, RosterOut, SchoolIn, SchoolOut
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
-SchoolCodePath = Annotated[str, Path(pattern=r"^\d{10}$", description="10-digit school code (学校标识码)")]
-SchoolScoped = Annotated[Principal, Depends(require_school())]
-
-
-def runtime_of(request: Request) -> ServiceRuntime:
-    """The service runtime of this process."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    return runtime
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime_of)]
 
 
 @router.put("/{school_code}", response_model=SchoolOut, summary="Register a school or change its reference data")
@@ -65,16 +43,3 @@ async def put_roster(school_code: SchoolCodePath, body: RosterIn, _: SchoolScope
         rt.uow(), school_code=school_code, as_of=body.as_of, pupils=pupils, clock=rt.clock
     )
     return RosterOut(school_code=school_code, **counts)
-
-
-@router.post("/{school_code}/attendance", response_model=AttendanceOut, summary="Record one school day")
-async def post_attendance(
-    school_code: SchoolCodePath, body: AttendanceIn, _: SchoolScoped, rt: Runtime
-) -> AttendanceOut:
-    if len(body.records) > MAX_RECORDS:
-        raise PayloadTooLarge(f"at most {MAX_RECORDS} records per request; got {len(body.records)}")
-    records = [handlers.AttendanceRecord(**r.model_dump()) for r in body.records]
-    result = await handlers.record_attendance(
-        rt.uow(), school_code=school_code, day=body.date, records=records, clock=rt.clock
-    )
-    return AttendanceOut(**asdict(result))

@@ -1,0 +1,60 @@
+"""The copy of published school calendars (校历) each service keeps, built from CalendarPublished."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from baoxue_common.calendar import Calendar, SchoolDays, Term, dates, school_days_of
+from baoxue_common.regions import region_chain
+
+
+def add_calendar_table(metadata: sa.MetaData) -> sa.Table:
+    """Define the `calendars` table (one row per region and school year) in a service's metadata."""
+    return sa.Table(
+        "calendars",
+        metadata,
+        sa.Column("region_code", sa.String(6), primary_key=True),
+        sa.Column("school_year", sa.String(9), primary_key=True),
+        sa.Column("terms", JSONB, nullable=False),
+        sa.Column("holidays", ARRAY(sa.Date), nullable=False, server_default="{}"),
+        sa.Column("makeup_days", ARRAY(sa.Date), nullable=False, server_default="{}"),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    )
+
+
+async def save_calendar(conn: AsyncConnection | AsyncSession, table: sa.Table, calendar: Calendar) -> bool:
+    """Insert or replace a region's calendar for a school year; return whether anything changed."""
+    row = {
+        "region_code": calendar.region_code,
+        "school_year": calendar.school_year,
+        "terms": [{"name": t.name, "start": t.start.isoformat(), "end": t.end.isoformat()} for t in calendar.terms],
+        "holidays": sorted(calendar.holidays),
+        "makeup_days": sorted(calendar.makeup_days),
+    }
+    stmt = insert(table).values(**row)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.region_code, table.c.school_year],
+        set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": sa.func.now()},
+        where=sa.tuple_(table.c.terms, table.c.holidays, table.c.makeup_days).is_distinct_from(
+            sa.tuple_(stmt.excluded.terms, stmt.excluded.holidays, stmt.excluded.makeup_days)
+        ),
+    )
+    return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
+
+
+async def school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
+    """The school days of a county's schools, from the calendars of the county and the regions above it."""
+    rows = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
+    return school_days_of(county_code, (calendar_of(dict(r._mapping)) for r in rows))
+
+
+def calendar_of(row: Mapping[str, Any]) -> Calendar:
+    """A Calendar from a stored row."""
+    terms = tuple(Term(t["name"], date.fromisoformat(t["start"]), date.fromisoformat(t["end"])) for t in row["terms"])
+    return Calendar(row["region_code"], row["school_year"], terms, dates(row["holidays"]), dates(row["makeup_days"]))

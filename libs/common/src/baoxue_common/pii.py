@@ -10,6 +10,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -123,3 +124,20 @@ def derived_key(secret: str, key_id: str) -> bytes:
 def mask_national_id(number: str) -> str:
     """`5226**********123X`: the first 4 and last 4 characters only."""
     return number[:4] + "*" * (len(number) - 8) + number[-4:] if len(number) > 8 else "*" * len(number)
+
+
+@dataclass(frozen=True, slots=True)
+class SealedNationalId:
+    """What is stored of a resident ID number: blind index, sealed value and its key id, masked form."""
+
+    index: str
+    key_id: str
+    sealed: bytes
+    masked: str
+
+
+def seal_national_id(cipher: PiiCipher, index_key: str, number: str, context: str) -> SealedNationalId:
+    """Everything a row keeps of an ID number; `context` (the pupil id) is bound into the seal."""
+    clean = number.strip().upper()
+    key_id, sealed = cipher.encrypt(clean, context)
+    return SealedNationalId(national_id_hash(index_key, clean), key_id, sealed, mask_national_id(clean))

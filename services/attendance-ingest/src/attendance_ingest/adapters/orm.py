@@ -42,6 +42,7 @@ students = sa.Table(
     # The resident ID number, SM4-GCM encrypted under the key named in national_id_key (pii.py).
     sa.Column("national_id_enc", sa.LargeBinary),
     sa.Column("national_id_key", sa.String(32)),
+    sa.Column("national_id_masked", sa.String(18)),
     sa.Column("roll_as_of", sa.Date),
     sa.Column("left_on", sa.Date),
 )

@@ -20,6 +20,7 @@ def upgrade() -> None:
     create_calendars_v1(SCHEMA)
     op.add_column("students", sa.Column("national_id_enc", sa.LargeBinary), schema=SCHEMA)
     op.add_column("students", sa.Column("national_id_key", sa.String(32)), schema=SCHEMA)
+    op.add_column("students", sa.Column("national_id_masked", sa.String(18)), schema=SCHEMA)
     op.add_column("students", sa.Column("roll_as_of", sa.Date), schema=SCHEMA)
     op.add_column("students", sa.Column("left_on", sa.Date), schema=SCHEMA)
     op.create_table(
@@ -58,6 +59,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("pii_reads", schema=SCHEMA)
     op.drop_table("transfers", schema=SCHEMA)
-    for column in ("left_on", "roll_as_of", "national_id_key", "national_id_enc"):
+    for column in ("left_on", "roll_as_of", "national_id_masked", "national_id_key", "national_id_enc"):
         op.drop_column("students", column, schema=SCHEMA)
     drop_calendars_v1(SCHEMA)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from baoxue_common.auth import issue_token
 from baoxue_common.devstack import Broker, ServiceProcess, ensure_database, free_port, start_postgres
@@ -23,6 +24,7 @@ from baoxue_common.services import SERVICES
 from baoxue_common.settings import DEV_TOKEN_SECRET, Settings
 
 from tests.integration.otlp import OtlpReceiver
+from tests.integration.support import publish_test_calendars
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".data" / "test"
@@ -132,6 +134,8 @@ async def services(stack: Stack, otlp: OtlpReceiver) -> AsyncIterator[dict[str, 
     }
     try:
         await asyncio.gather(*(p.wait_healthy() for p in procs.values()))
+        async with httpx.AsyncClient(timeout=30) as http:
+            await publish_test_calendars(http, procs["attendance-ingest"].url, stack.token("admin"))
         yield procs
     finally:
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in procs.values()))

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import asyncpg
+import httpx
 import sqlalchemy as sa
 from aiokafka import AIOKafkaProducer
 from baoxue_common.consumer import EventConsumer
@@ -22,6 +23,30 @@ from baoxue_contracts.events.attendance import AttendanceSubmitted
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 COUNTY = "110101"
+NATIONAL = "000000"
+
+
+def whole_year(first: int) -> dict[str, Any]:
+    """A calendar body for school year `first`-`first+1`: one term Aug 1 – Aug 31 next year, no holidays."""
+    term = {"name": "全年", "start": date(first, 8, 1).isoformat(), "end": date(first + 1, 8, 31).isoformat()}
+    return {"school_year": f"{first}-{first + 1}", "terms": [term], "holidays": [], "makeup_days": []}
+
+
+def school_year_of(day: date) -> int:
+    """The first calendar year of the school year a day falls in (school years open on Aug 1)."""
+    return day.year if day.month >= 8 else day.year - 1
+
+
+async def publish_test_calendars(http: httpx.AsyncClient, base_url: str, token: str) -> None:
+    """Publish national whole-year calendars for this school year and the one before: every past weekday teaches."""
+    first = school_year_of(date.today())
+    for year in (first - 1, first):
+        response = await http.put(
+            f"{base_url}/v1/regions/{NATIONAL}/calendar",
+            headers={"Authorization": f"Bearer {token}"},
+            json=whole_year(year),
+        )
+        assert response.status_code == 200, response.text
 
 
 def applied_table(metadata: sa.MetaData) -> sa.Table:

@@ -20,6 +20,7 @@ from baoxue_common.testing import national_id, student_id
 from baoxue_contracts import decode
 
 from tests.integration.conftest import Stack
+from tests.integration.support import publish_test_calendars
 
 COUNTY = "110105"
 SCHOOL = "1101050001"
@@ -70,6 +71,7 @@ async def ingest(
     await runtime.start()
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest") as http:
+            await publish_test_calendars(http, "", stack.token("admin"))
             yield http
     finally:
         await runtime.stop()

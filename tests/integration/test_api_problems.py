@@ -67,7 +67,10 @@ async def test_rejections_are_problem_details_and_change_nothing(
             ),
             422,
         )
-        assert [e["loc"][:3] for e in body["errors"]] == [["body", "records", 0]]
+        assert body["errors"] == [  # every bad record, the unknown status along with the pupil not on the roll
+            {"loc": ["body", "records", 0, "status"], "msg": "unknown status 'sleeping'"},
+            {"loc": ["body", "records", 1, "student_id"], "msg": "not on this school's roll"},
+        ]
         not_on_roll = {
             "date": day,
             "records": [*good["records"], {"student_id": pupil(12)["student_id"], "status": "present"}],

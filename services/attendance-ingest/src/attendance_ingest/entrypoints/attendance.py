@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/schools", tags=["attendance"])
 async def post_attendance(
     school_code: SchoolCodePath, body: AttendanceIn, _: SchoolScoped, rt: Runtime
 ) -> AttendanceOut:
-    if len(body.records) > MAX_RECORDS:
+    if len(body.records) > MAX_RECORDS:  # the schema already refuses these before parsing them
         raise PayloadTooLarge(f"at most {MAX_RECORDS} records per request; got {len(body.records)}")
     records = [handlers.AttendanceRecord(**r.model_dump()) for r in body.records]
     result = await handlers.record_attendance(

@@ -144,3 +144,48 @@ async def run_counting_consumer(settings: Settings, database_url: str, schema: s
     await producer.stop()
     await counting.engine.dispose()
     print("stopped cleanly", flush=True)
+
+
+async def relay_caught_up(database_url: str, timeout_s: float = 30) -> None:
+    """Wait until attendance-ingest's relay has published every row of its outbox."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        query = "SELECT count(*) FROM attendance_ingest.outbox WHERE published_at IS NULL AND parked_at IS NULL"
+        while await conn.fetchval(query):
+            assert asyncio.get_running_loop().time() < deadline, "the relay did not publish the outbox"
+            await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
+async def school_events(bootstrap: str, database_url: str, school_code: str) -> list[Any]:
+    """Every event of one school on attendance.v1, in topic order, once the relay has caught up."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from baoxue_contracts import ContractViolation, decode
+    from baoxue_contracts.topics import ATTENDANCE
+
+    await relay_caught_up(database_url)
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    await reader.start()
+    found: list[tuple[int, int, Any]] = []
+    try:
+        await reader.topics()  # loads the metadata partitions_for_topic reads
+        partitions = [TopicPartition(ATTENDANCE, p) for p in sorted(reader.partitions_for_topic(ATTENDANCE) or ())]
+        reader.assign(partitions)
+        await reader.seek_to_beginning(*partitions)
+        ends = await reader.end_offsets(partitions)
+        deadline = asyncio.get_running_loop().time() + 30
+        while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
+            assert asyncio.get_running_loop().time() < deadline, "attendance.v1 was not read to its end"
+            for tp, records in (await reader.getmany(*partitions, timeout_ms=300)).items():
+                for r in records:
+                    try:
+                        envelope, event = decode(r.value)
+                    except ContractViolation:  # the session's topics also carry other tests' records
+                        continue
+                    if envelope.school_code == school_code:
+                        found.append((tp.partition, r.offset, event))
+    finally:
+        await reader.stop()
+    return [event for _, _, event in sorted(found, key=lambda f: (f[0], f[1]))]

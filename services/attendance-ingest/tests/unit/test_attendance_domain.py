@@ -127,6 +127,7 @@ def test_future_and_no_calendar_are_refused() -> None:
     days = school_days_of("110101", [NATIONAL])
     assert "in the future" in msgs(date(2026, 9, 2), days, today=date(2026, 9, 1))[0]
     assert "no school calendar" in msgs(date(2026, 9, 1), school_days_of("110101", []))[0]
+    assert "no school calendar" in msgs(date(2026, 3, 2), days)[0], "a school year nobody published"
 
 
 def test_a_county_calendar_overrides_the_national_one() -> None:

@@ -76,8 +76,8 @@ def day_problems(day: date, today: date, days: SchoolDays) -> list[Problem]:
         return [{"loc": loc, "msg": f"{day} is in the future"}]
     if days.is_school_day(day):
         return []
-    if not days.calendars:
-        msg = f"no school calendar is published for this school's county, city, province or nationally ({day})"
+    if not any(_school_year_holds(c.school_year, day) for c in days.calendars):
+        msg = f"no school calendar covering {day} is published for this school's county, city, province or nation"
         return [{"loc": loc, "msg": msg}]
     in_term = [c for c in days.calendars if c.term_of(day) is not None]
     if not in_term:
@@ -85,6 +85,11 @@ def day_problems(day: date, today: date, days: SchoolDays) -> list[Problem]:
     if any(day in c.holidays for c in in_term):
         return [{"loc": loc, "msg": f"{day} is a holiday in this school's calendar"}]
     return [{"loc": loc, "msg": f"{day} is a weekend day and not a make-up school day in this school's calendar"}]
+
+
+def _school_year_holds(school_year: str, day: date) -> bool:
+    first = int(school_year[:4])
+    return date(first, 8, 1) <= day <= date(first + 1, 8, 31)
 
 
 def record_problems(records: Sequence[AttendanceRecord], roll: Collection[str]) -> list[Problem]:

@@ -69,7 +69,7 @@ async def put_calendar(
     terms = tuple(Term(t.name, t.start, t.end) for t in body.terms)
     calendar = Calendar(region_code, body.school_year, terms, frozenset(body.holidays), frozenset(body.makeup_days))
     if problems := calendar.problems():
-        errors = [{"loc": ["body", *loc], "msg": msg} for loc, msg in problems]
+        errors = [{"loc": ["body", *body_loc(body, loc)], "msg": msg} for loc, msg in problems]
         raise Unprocessable(f"{len(errors)} problem(s) in the calendar of {body.school_year}", errors=errors)
     changed = await publish_calendar(rt.uow(), calendar)
     return CalendarOut(
@@ -82,3 +82,12 @@ async def put_calendar(
         school_days=len(calendar.school_days()),
         changed=changed,
     )
+
+
+def body_loc(body: CalendarIn, loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """A problem's location in the request: dates are checked in order, so point at their place in the body."""
+    if len(loc) == 2 and loc[0] in ("holidays", "makeup_days") and isinstance(loc[1], int):
+        listed: list[date] = getattr(body, str(loc[0]))
+        day = sorted(set(listed))[loc[1]]
+        return (loc[0], listed.index(day))
+    return loc

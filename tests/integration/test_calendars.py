@@ -1,0 +1,220 @@
+"""School calendars against the running services: publish, CalendarPublished once, 422s, scopes, inheritance."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+from baoxue_common.devstack import ServiceProcess
+from baoxue_contracts import decode
+from baoxue_contracts.topics import REFERENCE
+
+from tests.integration.conftest import Stack
+from tests.integration.test_api_problems import assert_problem
+
+# Regions and school years no other test uses, so their calendars and events are this file's alone.
+COUNTY, CITY, PROVINCE = "130102", "130100", "130000"  # 长安区, 石家庄市, 河北省
+YEAR = "2030-2031"
+
+
+def calendar_body(year: str = YEAR, **changes: Any) -> dict[str, Any]:
+    """Two terms, a holiday and a Saturday make-up day."""
+    first, second = year.split("-")
+    body: dict[str, Any] = {
+        "school_year": year,
+        "terms": [
+            {"name": "秋季学期", "start": f"{first}-09-02", "end": f"{second}-01-17"},
+            {"name": "春季学期", "start": f"{second}-02-24", "end": f"{second}-07-04"},
+        ],
+        "holidays": [f"{first}-10-01", f"{first}-10-02"],
+        "makeup_days": [],
+    }
+    return body | changes
+
+
+def bearer(stack: Stack, scope: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {stack.token(scope)}"}
+
+
+async def stored(database_url: str, region: str) -> tuple[int, int]:
+    """(calendar rows, CalendarPublished outbox rows) of attendance-ingest for a region."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetchval("SELECT count(*) FROM attendance_ingest.calendars WHERE region_code = $1", region)
+        events = await conn.fetchval(
+            "SELECT count(*) FROM attendance_ingest.outbox WHERE key = $1 AND position('CalendarPublished' in"
+            " convert_from(value, 'UTF8')) > 0",
+            region,
+        )
+    finally:
+        await conn.close()
+    return int(rows), int(events)
+
+
+async def published_events(bootstrap: str, region: str, year: str, *, settle_s: float = 2.0) -> list[Any]:
+    """Every CalendarPublished for a region and year on the reference topic, read until it stays quiet."""
+    consumer = AIOKafkaConsumer(
+        REFERENCE,
+        bootstrap_servers=bootstrap,
+        group_id=f"calendar-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=200,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    deadline, quiet_since = time.monotonic() + 30, time.monotonic()
+    try:
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for record in (r for rs in batch.values() for r in rs):
+                envelope, event = decode(record.value)
+                if envelope.event_type == "CalendarPublished" and (event.region_code, event.school_year) == (
+                    region,
+                    year,
+                ):
+                    found.append(event)
+            if batch:
+                quiet_since = time.monotonic()
+            elif found and time.monotonic() - quiet_since > settle_s:
+                break
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def relayed(database_url: str) -> None:
+    """Wait until attendance-ingest's outbox has published every row."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        for _ in range(150):
+            if not await conn.fetchval(
+                "SELECT count(*) FROM attendance_ingest.outbox WHERE published_at IS NULL AND parked_at IS NULL"
+            ):
+                return
+            await asyncio.sleep(0.2)
+    finally:
+        await conn.close()
+    raise AssertionError("the outbox did not drain")
+
+
+async def test_publishing_a_calendar_emits_calendar_published_once(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    ingest = services["attendance-ingest"].url
+    body = calendar_body(makeup_days=["2030-09-28"])  # a Saturday
+    async with httpx.AsyncClient(base_url=ingest, timeout=30) as http:
+        first = await http.put(f"/v1/regions/{COUNTY}/calendar", headers=bearer(stack, "admin"), json=body)
+        assert first.status_code == 200, first.text
+        answer = first.json()
+        assert answer["region_code"] == COUNTY and answer["region_name"] == "长安区"
+        assert answer["changed"] is True
+        assert answer["holidays"] == ["2030-10-01", "2030-10-02"] and answer["makeup_days"] == ["2030-09-28"]
+        # Autumn 2 Sep 2030 – 17 Jan 2031: 100 weekdays; spring 24 Feb – 4 Jul 2031: 95; -2 holidays +1 make-up.
+        assert answer["school_days"] == 100 + 95 - 2 + 1
+        events = await published_events(stack.bootstrap, COUNTY, YEAR)
+        assert len(events) == 1
+        assert [str(d) for d in events[0].makeup_days] == ["2030-09-28"]
+        assert [t.name for t in events[0].terms] == ["秋季学期", "春季学期"]
+
+        again = await http.put(f"/v1/regions/{COUNTY}/calendar", headers=bearer(stack, "admin"), json=body)
+        assert again.status_code == 200, again.text
+        assert again.json()["changed"] is False and again.json()["school_days"] == answer["school_days"]
+        assert await stored(stack.database_url, COUNTY) == (1, 1), "the identical PUT stored and emitted nothing"
+        await relayed(stack.database_url)
+        assert len(await published_events(stack.bootstrap, COUNTY, YEAR)) == 1
+
+
+async def test_a_region_token_publishes_for_its_region_and_below_only(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    ingest = services["attendance-ingest"].url
+    year = "2031-2032"
+    async with httpx.AsyncClient(base_url=ingest, timeout=30) as http:
+        for scope, region in (
+            (f"region:{PROVINCE}", PROVINCE),
+            (f"region:{PROVINCE}", CITY),
+            (f"region:{CITY}", COUNTY),
+        ):
+            answer = await http.put(
+                f"/v1/regions/{region}/calendar", headers=bearer(stack, scope), json=calendar_body(year)
+            )
+            assert answer.status_code == 200, (scope, region, answer.text)
+        before = await stored(stack.database_url, COUNTY)
+        refused = [
+            ("school:1301020001", COUNTY),
+            ("region:120000", COUNTY),
+            (f"region:{COUNTY}", CITY),
+            ("region:130104", COUNTY),
+        ]
+        for scope, region in refused:
+            body = calendar_body(year, holidays=[])
+            assert_problem(
+                await http.put(f"/v1/regions/{region}/calendar", headers=bearer(stack, scope), json=body), 403
+            )
+        assert await stored(stack.database_url, COUNTY) == before
+
+
+async def test_bad_calendars_are_422s_naming_each_problem_and_store_nothing(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    ingest = services["attendance-ingest"].url
+    region = "130105"  # 新华区: never receives a good calendar here
+    bad_terms = [{"name": "a", "start": "2030-09-02", "end": "2031-01-17"}]
+    cases: list[tuple[str, dict[str, Any], list[dict[str, Any]]]] = [
+        (
+            "990000",
+            calendar_body(),
+            [{"loc": ["path", "region_code"], "msg": "unknown region code"}],
+        ),
+        (
+            region,
+            calendar_body(terms=[{"name": "a", "start": "2030-07-01", "end": "2030-12-31"}]),
+            [{"loc": ["body", "terms", 0], "msg": "a term of 2030-2031 must lie between 2030-08-01 and 2031-08-31"}],
+        ),
+        (
+            region,
+            calendar_body(terms=[*bad_terms, {"name": "b", "start": "2031-01-10", "end": "2031-06-30"}], holidays=[]),
+            [{"loc": ["body", "terms", 1, "start"], "msg": "term 'b' overlaps term 'a'"}],
+        ),
+        (
+            region,
+            calendar_body(holidays=["2030-10-01", "2031-02-03"]),
+            [{"loc": ["body", "holidays", 1], "msg": "holiday 2031-02-03 is outside every term"}],
+        ),
+        (
+            region,
+            # Listed out of order: the error points at the weekday's place in the body.
+            calendar_body(makeup_days=["2030-10-12", "2030-09-30"]),
+            [{"loc": ["body", "makeup_days", 1], "msg": "make-up day 2030-09-30 is a weekday, not a weekend day"}],
+        ),
+        (
+            region,
+            calendar_body(school_year="2030-2032"),
+            [{"loc": ["body", "school_year"], "msg": "the second year must follow the first, e.g. 2026-2027"}],
+        ),
+    ]
+    async with httpx.AsyncClient(base_url=ingest, timeout=30) as http:
+        for code, body, errors in cases:
+            problem = assert_problem(
+                await http.put(f"/v1/regions/{code}/calendar", headers=bearer(stack, "admin"), json=body), 422
+            )
+            assert problem["errors"] == errors, body
+        for year in ("2030/2031", "30-31", "２０３０-２０３１"):
+            problem = assert_problem(
+                await http.put(
+                    f"/v1/regions/{region}/calendar",
+                    headers=bearer(stack, "admin"),
+                    json=calendar_body(school_year=year),
+                ),
+                422,
+            )
+            assert [e["loc"] for e in problem["errors"]] == [["body", "school_year"]], year
+    assert await stored(stack.database_url, region) == (0, 0)
+    assert await stored(stack.database_url, "990000") == (0, 0)

@@ -218,3 +218,99 @@ async def test_bad_calendars_are_422s_naming_each_problem_and_store_nothing(
             assert [e["loc"] for e in problem["errors"]] == [["body", "school_year"]], year
     assert await stored(stack.database_url, region) == (0, 0)
     assert await stored(stack.database_url, "990000") == (0, 0)
+
+
+async def test_a_school_reads_the_calendar_it_inherits_and_a_county_override_wins(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    ingest = services["attendance-ingest"].url
+    admin = bearer(stack, "admin")
+    school, other_school, county = "1301040001", "1301050001", "130104"  # schools of 桥西区 and 新华区
+    year, earlier = "2033-2034", "2032-2033"
+    async with httpx.AsyncClient(base_url=ingest, timeout=30) as http:
+        for code, where in ((school, county), (other_school, "130105")):
+            registered = await http.put(
+                f"/v1/schools/{code}", headers=admin, json={"name": "测试小学", "county_code": where, "kind": "primary"}
+            )
+            assert registered.status_code == 200, registered.text
+
+        async def school_calendar(code: str, school_year: str, scope: str = "admin") -> httpx.Response:
+            return await http.get(
+                f"/v1/schools/{code}/calendar", params={"school_year": school_year}, headers=bearer(stack, scope)
+            )
+
+        assert_problem(await school_calendar(school, year), 404)
+        counts = {}
+        for school_year in (year, earlier):
+            national = await http.put("/v1/regions/000000/calendar", headers=admin, json=calendar_body(school_year))
+            assert national.status_code == 200, national.text
+            counts[school_year] = national.json()["school_days"]
+        seen = (await school_calendar(school, year)).json()
+        assert (seen["region_code"], seen["region_name"], seen["school_code"], seen["county_code"]) == (
+            "000000",
+            "全国",
+            school,
+            county,
+        )
+        assert seen["school_days"] == counts[year] == 191
+
+        province = await http.put(
+            f"/v1/regions/{PROVINCE}/calendar", headers=admin, json=calendar_body(year, holidays=["2033-10-03"])
+        )
+        assert province.status_code == 200, province.text
+        seen = (await school_calendar(school, year)).json()
+        assert (seen["region_code"], seen["region_name"], seen["holidays"]) == (PROVINCE, "河北省", ["2033-10-03"])
+
+        override = calendar_body(
+            year,
+            terms=[{"name": "全年", "start": "2033-08-15", "end": "2034-07-15"}],
+            holidays=["2033-10-03", "2033-10-04"],
+            makeup_days=["2033-10-08"],
+        )
+        published = await http.put(
+            f"/v1/regions/{county}/calendar", headers=bearer(stack, f"region:{county}"), json=override
+        )
+        assert published.status_code == 200, published.text
+        seen = (await school_calendar(school, year, f"school:{school}")).json()
+        assert seen == {
+            "region_code": county,
+            "region_name": "桥西区",
+            "school_year": year,
+            "terms": [{"name": "全年", "start": "2033-08-15", "end": "2034-07-15"}],
+            "holidays": ["2033-10-03", "2033-10-04"],
+            "makeup_days": ["2033-10-08"],
+            "school_days": published.json()["school_days"],
+            "school_code": school,
+            "county_code": county,
+        }
+        # The other year is still the nation's, and the neighbouring county still has the province's.
+        assert (await school_calendar(school, earlier)).json()["region_code"] == "000000"
+        assert (await school_calendar(other_school, year)).json()["region_code"] == PROVINCE
+
+        own = await http.get(
+            f"/v1/regions/{county}/calendar", params={"school_year": year}, headers=bearer(stack, f"region:{county}")
+        )
+        assert own.status_code == 200 and own.json()["makeup_days"] == ["2033-10-08"]
+        assert "changed" not in own.json()
+        above = await http.get(
+            "/v1/regions/000000/calendar", params={"school_year": year}, headers=bearer(stack, f"region:{county}")
+        )
+        assert above.status_code == 200 and above.json()["region_name"] == "全国"
+        assert (await school_calendar(school, year, f"region:{PROVINCE}")).status_code == 200
+        assert (await school_calendar(school, year, "national")).status_code == 200
+
+        # Refusals: other schools' and regions' tokens, unknown schools, no calendar, a malformed year.
+        assert_problem(await school_calendar(school, year, f"school:{other_school}"), 403)
+        assert_problem(await school_calendar(school, year, "region:120000"), 403)
+        assert_problem(await school_calendar(school, year, "region:130105"), 403)
+        assert_problem(await school_calendar("1301049999", year), 404)
+        assert_problem(await school_calendar(school, "2040-2041"), 404)
+        for scope in (f"school:{school}", "region:120000", "region:130105"):
+            refused = await http.get(
+                f"/v1/regions/{county}/calendar", params={"school_year": year}, headers=bearer(stack, scope)
+            )
+            assert_problem(refused, 403)
+        missing = await http.get("/v1/regions/130105/calendar", params={"school_year": year}, headers=admin)
+        assert_problem(missing, 404)
+        problem = assert_problem(await school_calendar(school, "2033/2034"), 422)
+        assert [e["loc"] for e in problem["errors"]] == [["query", "school_year"]]

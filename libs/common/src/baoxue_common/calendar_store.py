@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,22 +28,29 @@ def add_calendar_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-async def save_calendar(conn: AsyncConnection | AsyncSession, table: sa.Table, calendar: Calendar) -> bool:
-    """Insert or replace a region's calendar for a school year; return whether anything changed."""
+async def save_calendar(
+    conn: AsyncConnection | AsyncSession, table: sa.Table, calendar: Calendar, published_at: datetime | None = None
+) -> bool:
+    """Insert or replace a region's calendar for a school year; return whether anything changed.
+
+    With `published_at` (a copy built from events), an older publication never replaces a newer one.
+    """
     row = {
         "region_code": calendar.region_code,
         "school_year": calendar.school_year,
         "terms": [{"name": t.name, "start": t.start.isoformat(), "end": t.end.isoformat()} for t in calendar.terms],
         "holidays": sorted(calendar.holidays),
         "makeup_days": sorted(calendar.makeup_days),
-    }
+    } | ({"published_at": published_at} if published_at is not None else {})
     stmt = insert(table).values(**row)
+    differs = sa.tuple_(table.c.terms, table.c.holidays, table.c.makeup_days).is_distinct_from(
+        sa.tuple_(stmt.excluded.terms, stmt.excluded.holidays, stmt.excluded.makeup_days)
+    )
+    stamp = sa.func.now() if published_at is None else stmt.excluded.published_at
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.region_code, table.c.school_year],
-        set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": sa.func.now()},
-        where=sa.tuple_(table.c.terms, table.c.holidays, table.c.makeup_days).is_distinct_from(
-            sa.tuple_(stmt.excluded.terms, stmt.excluded.holidays, stmt.excluded.makeup_days)
-        ),
+        set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": stamp},
+        where=differs if published_at is None else sa.and_(differs, table.c.published_at < stmt.excluded.published_at),
     )
     return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
 

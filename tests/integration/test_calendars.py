@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 from baoxue_common.devstack import ServiceProcess
-from baoxue_contracts import decode
-from baoxue_contracts.topics import REFERENCE
+from baoxue_common.kafka import make_producer
+from baoxue_contracts import Envelope, decode
+from baoxue_contracts.events.attendance import AbsenceRecorded, CalendarPublished
+from baoxue_contracts.events.attendance import Term as TermPayload
+from baoxue_contracts.topics import ATTENDANCE, DETECTION, REFERENCE
 
 from tests.integration.conftest import Stack
+from tests.integration.support import produce
 from tests.integration.test_api_problems import assert_problem
 
 # Regions and school years no other test uses, so their calendars and events are this file's alone.
@@ -314,3 +319,129 @@ async def test_a_school_reads_the_calendar_it_inherits_and_a_county_override_win
         assert_problem(missing, 404)
         problem = assert_problem(await school_calendar(school, "2033/2034"), 422)
         assert [e["loc"] for e in problem["errors"]] == [["query", "school_year"]]
+
+
+async def verification_state(database_url: str, student_id: str) -> tuple[int, int, list[tuple[date, int]]]:
+    """(absences stored, absences waiting for a calendar, (streak start, days) of warnings) of a pupil."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        absences = await conn.fetchval("SELECT count(*) FROM verification.absences WHERE student_id = $1", student_id)
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM verification.pending_absences WHERE student_id = $1", student_id
+        )
+        warnings = await conn.fetch(
+            "SELECT streak_start, raised_on - streak_start AS span FROM verification.warnings WHERE student_id = $1",
+            student_id,
+        )
+    finally:
+        await conn.close()
+    return int(absences), int(waiting), [(w["streak_start"], int(w["span"])) for w in warnings]
+
+
+async def eventually(check: Any, timeout_s: float = 60) -> Any:
+    """Poll an async check until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := await check():
+            return result
+        await asyncio.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+async def warnings_on_topic(bootstrap: str, student_id: str) -> list[Any]:
+    """Every EarlyWarningRaised for a pupil on the detection topic."""
+    consumer = AIOKafkaConsumer(
+        DETECTION,
+        bootstrap_servers=bootstrap,
+        group_id=f"warning-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        quiet = 0
+        while quiet < 6:
+            batch = await consumer.getmany(timeout_ms=300)
+            records = [r for rs in batch.values() for r in rs]
+            quiet = 0 if records else quiet + 1
+            for record in records:
+                envelope, event = decode(record.value)
+                if envelope.event_type == "EarlyWarningRaised" and envelope.subject_id == student_id:
+                    found.append(event)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_absences_before_their_calendar_are_judged_when_it_arrives(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    county, school = "130181", "1301810001"  # 辛集市: no other test publishes a calendar for it
+    student = f"L{uuid.uuid4().int % 10**15:015d}"
+    thursday = date(2034, 9, 7)
+    # Thursday, Friday and the Tuesday after: three school days in a row once Monday is a holiday.
+    absent = [thursday, thursday + timedelta(days=1), thursday + timedelta(days=5)]
+    first_week = [TermPayload(name="秋季学期", start=date(2034, 9, 4), end=date(2035, 1, 19))]
+
+    def calendar(holidays: tuple[date, ...], recorded_at: datetime) -> Envelope:
+        event = CalendarPublished(
+            region_code=county, school_year="2034-2035", terms=tuple(first_week), holidays=holidays
+        )
+        return Envelope.wrap(
+            event, producer="attendance-ingest", region=county, occurred_at=recorded_at, recorded_at=recorded_at
+        )
+
+    absences = [
+        Envelope.wrap(
+            AbsenceRecorded(
+                student_id=student, school_code=school, date=day, status="absent_unexcused", batch_id=uuid.uuid4()
+            ),
+            producer="attendance-ingest",
+            region=county,
+            occurred_at=datetime.combine(day, datetime.min.time(), UTC),
+        )
+        for day in absent
+    ]
+    producer = make_producer(stack.settings(), client_id="calendar-test")
+    await producer.start()
+    try:
+        await produce(producer, ATTENDANCE, absences)
+
+        async def all_waiting() -> bool:
+            return (await verification_state(stack.database_url, student))[:2] == (3, 3)
+
+        await eventually(all_waiting)
+        assert (await verification_state(stack.database_url, student))[2] == [], "no calendar yet: nothing judged"
+
+        newer = datetime.now(UTC)
+        await produce(producer, REFERENCE, [calendar((thursday + timedelta(days=4),), newer)])
+
+        async def warned() -> list[tuple[date, int]]:
+            state = await verification_state(stack.database_url, student)
+            return state[2] if state[1] == 0 else []
+
+        assert await eventually(warned) == [(thursday, 5)]
+        on_topic = await warnings_on_topic(stack.bootstrap, student)
+        assert [(w.raised_on, w.consecutive_unexcused_days) for w in on_topic] == [(absent[-1], 3)]
+
+        # An older publication without the holiday arrives late: once applied, the newer calendar stays.
+        late = calendar((), newer - timedelta(hours=1))
+        await produce(producer, REFERENCE, [late])
+        conn = await asyncpg.connect(stack.database_url)
+        try:
+
+            async def applied() -> bool:
+                query = "SELECT count(*) FROM verification.inbox WHERE event_id = $1"
+                return bool(await conn.fetchval(query, late.event_id))
+
+            await eventually(applied)
+            holidays = await conn.fetchval(
+                "SELECT holidays FROM verification.calendars WHERE region_code = $1 AND school_year = '2034-2035'",
+                county,
+            )
+        finally:
+            await conn.close()
+        assert holidays == [thursday + timedelta(days=4)]
+    finally:
+        await producer.stop()

@@ -55,10 +55,22 @@ async def save_calendar(
     return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
 
 
+# SchoolDays resolved per county and per version of its calendars (published_at changes with the content):
+# consumers ask once per absence, and listing a year's days costs far more than reading three rows.
+_RESOLVED: dict[tuple[Any, ...], SchoolDays] = {}
+_RESOLVED_MAX = 4096
+
+
 async def school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
     """The school days of a county's schools, from the calendars of the county and the regions above it."""
-    rows = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
-    return school_days_of(county_code, (calendar_of(dict(r._mapping)) for r in rows))
+    result = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
+    rows = [dict(r._mapping) for r in result]
+    key = (county_code, *sorted((r["region_code"], r["school_year"], r["published_at"]) for r in rows))
+    if (found := _RESOLVED.get(key)) is None:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        found = _RESOLVED[key] = school_days_of(county_code, (calendar_of(r) for r in rows))
+    return found
 
 
 def calendar_of(row: Mapping[str, Any]) -> Calendar:

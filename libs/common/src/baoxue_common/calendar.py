@@ -8,7 +8,6 @@ province's, or the national one (`000000`).
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -56,7 +55,7 @@ class Calendar:
         return next((t for t in self.terms if day in t), None)
 
     def is_school_day(self, day: date) -> bool:
-        """Inside a term, and a weekday that is not a holiday or a make-up day."""
+        """Inside a term: a make-up day, or a weekday that is not a holiday."""
         if self.term_of(day) is None:
             return False
         return day in self.makeup_days or (day.weekday() < 5 and day not in self.holidays)
@@ -95,9 +94,12 @@ def calendar_problems(calendar: Calendar) -> list[Problem]:
             problems.append((("terms", i, "end"), f"term ends ({term.end}) before it starts ({term.start})"))
         elif term.start < opens or term.end > closes:
             problems.append((("terms", i), f"a term of {year} must lie between {opens} and {closes}"))
-    for (_, earlier), (j, later) in itertools.pairwise(ordered):
-        if later.start <= earlier.end:
-            problems.append((("terms", j, "start"), f"term {later.name!r} overlaps term {earlier.name!r}"))
+    for k, (j, later) in enumerate(ordered):
+        # Compare with every earlier-starting term: a long term may overlap more than its neighbour.
+        for _, earlier in ordered[:k]:
+            if later.start <= earlier.end:
+                problems.append((("terms", j, "start"), f"term {later.name!r} overlaps term {earlier.name!r}"))
+                break
     for i, day in enumerate(sorted(calendar.holidays)):
         if calendar.term_of(day) is None:
             problems.append((("holidays", i), f"holiday {day} is outside every term"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,30 +28,49 @@ def add_calendar_table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-async def save_calendar(conn: AsyncConnection | AsyncSession, table: sa.Table, calendar: Calendar) -> bool:
-    """Insert or replace a region's calendar for a school year; return whether anything changed."""
+async def save_calendar(
+    conn: AsyncConnection | AsyncSession, table: sa.Table, calendar: Calendar, published_at: datetime | None = None
+) -> bool:
+    """Insert or replace a region's calendar for a school year; return whether anything changed.
+
+    With `published_at` (a copy built from events), an older publication never replaces a newer one.
+    """
     row = {
         "region_code": calendar.region_code,
         "school_year": calendar.school_year,
         "terms": [{"name": t.name, "start": t.start.isoformat(), "end": t.end.isoformat()} for t in calendar.terms],
         "holidays": sorted(calendar.holidays),
         "makeup_days": sorted(calendar.makeup_days),
-    }
+    } | ({"published_at": published_at} if published_at is not None else {})
     stmt = insert(table).values(**row)
+    differs = sa.tuple_(table.c.terms, table.c.holidays, table.c.makeup_days).is_distinct_from(
+        sa.tuple_(stmt.excluded.terms, stmt.excluded.holidays, stmt.excluded.makeup_days)
+    )
+    stamp = sa.func.now() if published_at is None else stmt.excluded.published_at
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.region_code, table.c.school_year],
-        set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": sa.func.now()},
-        where=sa.tuple_(table.c.terms, table.c.holidays, table.c.makeup_days).is_distinct_from(
-            sa.tuple_(stmt.excluded.terms, stmt.excluded.holidays, stmt.excluded.makeup_days)
-        ),
+        set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": stamp},
+        where=differs if published_at is None else sa.and_(differs, table.c.published_at < stmt.excluded.published_at),
     )
     return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
 
 
+# SchoolDays resolved per county and per version of its calendars (published_at changes with the content):
+# consumers ask once per absence, and listing a year's days costs far more than reading three rows.
+_RESOLVED: dict[tuple[Any, ...], SchoolDays] = {}
+_RESOLVED_MAX = 4096
+
+
 async def school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
     """The school days of a county's schools, from the calendars of the county and the regions above it."""
-    rows = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
-    return school_days_of(county_code, (calendar_of(dict(r._mapping)) for r in rows))
+    result = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
+    rows = [dict(r._mapping) for r in result]
+    key = (county_code, *sorted((r["region_code"], r["school_year"], r["published_at"]) for r in rows))
+    if (found := _RESOLVED.get(key)) is None:
+        if len(_RESOLVED) >= _RESOLVED_MAX:
+            _RESOLVED.clear()
+        found = _RESOLVED[key] = school_days_of(county_code, (calendar_of(r) for r in rows))
+    return found
 
 
 def calendar_of(row: Mapping[str, Any]) -> Calendar:

@@ -13,7 +13,7 @@ def create_app() -> FastAPI:
     """Build the app; connections open in its lifespan, not here."""
     return build_app(
         SPEC,
-        routers=[schools.router, attendance.router, calendars.router],
+        routers=[schools.router, attendance.router, calendars.router, calendars.school_router],
         factory=bootstrap,
         description="Schools, rolls and daily attendance from school information systems (到校日报告).",
     )

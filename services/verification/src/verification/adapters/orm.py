@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from baoxue_common.calendar_store import add_calendar_table
 from baoxue_common.tables import add_common_tables
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 SCHEMA = "verification"
 metadata = sa.MetaData(schema=SCHEMA)
 common = add_common_tables(metadata)
+calendars = add_calendar_table(metadata)
 
 pupils = sa.Table(
     "pupils",
@@ -54,4 +56,15 @@ suspicions = sa.Table(
         unique=True,
         postgresql_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
     ),
+)
+
+# Unexcused absences not yet judged because no calendar of the pupil's county spans their day yet.
+pending_absences = sa.Table(
+    "pending_absences",
+    metadata,
+    sa.Column("student_id", sa.String(25), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("school_code", sa.String(10), nullable=False),
+    sa.Index("pending_absences_by_county", "county_code"),
 )

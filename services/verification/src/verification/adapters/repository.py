@@ -7,10 +7,11 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from baoxue_common.regions import county_prefix
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from verification.adapters.orm import absences, pupils, suspicions, warnings
+from verification.adapters.orm import absences, pending_absences, pupils, suspicions, warnings
 
 
 async def remember_pupil(
@@ -67,3 +68,26 @@ async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
         index_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
     )
     return (await session.scalar(stmt.returning(suspicions.c.suspicion_id))) is not None
+
+
+async def hold_absence(session: AsyncSession, student_id: str, day: date, county: str, school_code: str) -> None:
+    """Remember an unexcused absence to judge once a calendar of its county spans its day."""
+    stmt = insert(pending_absences).values(student_id=student_id, day=day, county_code=county, school_code=school_code)
+    await session.execute(stmt.on_conflict_do_nothing())
+
+
+async def pending_under(session: AsyncSession, region: str) -> list[tuple[str, date, str, str]]:
+    """(student, day, county, school) of the absences waiting in the counties a region covers, oldest first."""
+    rows = await session.execute(
+        sa.select(pending_absences)
+        .where(pending_absences.c.county_code.startswith(county_prefix(region)))
+        .order_by(pending_absences.c.student_id, pending_absences.c.day)
+    )
+    return [(r.student_id, r.day, r.county_code, r.school_code) for r in rows]
+
+
+async def release_absence(session: AsyncSession, student_id: str, day: date) -> None:
+    """Forget a waiting absence once judged."""
+    await session.execute(
+        sa.delete(pending_absences).where(pending_absences.c.student_id == student_id, pending_absences.c.day == day)
+    )

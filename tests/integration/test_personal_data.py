@@ -174,3 +174,27 @@ async def test_the_roll_reads_masked_paged_in_student_id_order(
         assert_problem(await http.get(url, headers=auth(stack, "region:120101")), 403)
         assert_problem(await http.get("/v1/schools/1101019998/roster", headers=auth(stack, "admin")), 404)
         assert_problem(await http.get("/v1/schools/1101019998/roster", headers=auth(stack, "school:1101019998")), 404)
+
+
+async def test_a_seal_that_does_not_open_is_a_500_problem_without_audit_row(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    school = "1101010064"
+    async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=30) as http:
+        pupils = await school_with_roll(http, stack, school, COUNTY, range(645, 647))
+        moved, kept = pupils[0]["student_id"], pupils[1]["student_id"]
+        conn = await asyncpg.connect(stack.database_url)
+        try:  # the seal of another pupil copied onto this row: it must not open (the student id is bound in)
+            await conn.execute(
+                "UPDATE attendance_ingest.students SET national_id_enc ="
+                " (SELECT national_id_enc FROM attendance_ingest.students WHERE student_id = $2) WHERE student_id = $1",
+                moved,
+                kept,
+            )
+        finally:
+            await conn.close()
+        before = await audit_rows(stack)
+        url = f"/v1/schools/{school}/pupils/{moved}/national-id:reveal"
+        body = assert_problem(await http.post(url, headers=auth(stack, "admin"), json={"purpose": "check"}), 500)
+        assert pupils[1]["national_id"] not in str(body) and pupils[0]["national_id"] not in str(body)
+        assert await audit_rows(stack) == before

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +25,7 @@ SECRETS = {"k0": DEV_PII_KEY, "k1": "rotation-test-secret-of-key-one-0123456789"
 CIPHERS = {kid: Sm4GcmCipher({kid: derived_key(secret, kid)}, kid) for kid, secret in SECRETS.items()}
 PUPILS = {f"L77000{n:02d}": national_id("522601", date(2014, 5, 6), 700 + n) for n in range(8)}
 ALREADY_K1 = {"L7700006", "L7700007"}  # as if an earlier run was stopped half-way
+ALTERED = "L7700099"  # its seal is another pupil's: it never opens and must not stop the rotation
 
 
 async def rows(database_url: str) -> dict[str, asyncpg.Record]:
@@ -31,7 +34,7 @@ async def rows(database_url: str) -> dict[str, asyncpg.Record]:
         found = await conn.fetch(
             "SELECT student_id, national_id_hash, national_id_enc, national_id_key, national_id_masked"
             " FROM attendance_ingest.students WHERE student_id = ANY($1::text[])",
-            list(PUPILS),
+            [*PUPILS, ALTERED],
         )
     finally:
         await conn.close()
@@ -41,8 +44,10 @@ async def rows(database_url: str) -> dict[str, asyncpg.Record]:
 async def seed(database_url: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:
-        for sid, number in PUPILS.items():
+        for sid, number in [*PUPILS.items(), (ALTERED, national_id("522601", date(2014, 5, 6), 799))]:
             s = seal_national_id(CIPHERS["k1" if sid in ALREADY_K1 else "k0"], DEV_PII_KEY, number, sid)
+            if sid == ALTERED:
+                s = replace(s, sealed=CIPHERS["k0"].encrypt(number, "L7700000")[1])
             await conn.execute(
                 "INSERT INTO attendance_ingest.students (student_id, school_code, national_id_hash, name, gender,"
                 " birth_date, grade, class_name, hukou_county_code, residence_county_code, national_id_enc,"
@@ -76,12 +81,13 @@ async def test_rotation_reseals_under_the_active_key_and_is_idempotent(stack: St
         assert await rows(stack.database_url) == before, "a refused rotation changes nothing"
 
         done = await asyncio.to_thread(baoxue_pii_rotate, stack, tmp_path, SECRETS, "k1")
-        assert done.returncode == 0, done.stdout + done.stderr
+        # Exit 1: the altered row (and any other test's) would not open; everything else is done.
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "sealed value(s) would not open" in done.stderr and "stay under their old key" in done.stderr
         lines = done.stdout.splitlines()
         assert lines[0].startswith("sealed ID numbers by key: k0=") and "active key k1" in lines[0]
         assert any(line.startswith("re-sealed 3/") for line in lines), "progress per batch"
-        assert lines[-1].startswith("re-sealed ") and lines[-1].endswith(f"by key now: k1={lines[-1].split('=')[-1]}")
-        assert "k0=" not in lines[-1]
+        assert re.fullmatch(r"re-sealed \d+ ID number\(s\) under key k1; by key now: k0=\d+, k1=\d+", lines[-1])
 
         after = await rows(stack.database_url)
         for sid, number in PUPILS.items():
@@ -99,14 +105,15 @@ async def test_rotation_reseals_under_the_active_key_and_is_idempotent(stack: St
                 with pytest.raises(PiiKeyError):
                     CIPHERS["k0"].decrypt("k0", new["national_id_enc"], sid)
 
+        assert after[ALTERED] == before[ALTERED], "a value that does not open is left as it was"
+
         again = await asyncio.to_thread(baoxue_pii_rotate, stack, tmp_path, SECRETS, "k1")
-        assert again.returncode == 0, again.stderr
-        assert "re-sealed 0 ID number(s) under key k1" in again.stdout
+        assert "re-sealed 0 ID number(s) under key k1" in again.stdout, again.stdout + again.stderr
         assert await rows(stack.database_url) == after, "a second run does nothing"
     finally:
         # The test services only know k0: put every sealed value (other tests' too) back under it.
         back = await asyncio.to_thread(baoxue_pii_rotate, stack, tmp_path, SECRETS, "k0")
-        assert back.returncode == 0, back.stdout + back.stderr
+        assert "under key k0; by key now: k0=" in back.stdout, back.stdout + back.stderr
     restored = await rows(stack.database_url)
     assert all(r["national_id_key"] == "k0" for r in restored.values())
-    assert all(CIPHERS["k0"].decrypt("k0", r["national_id_enc"], sid) == PUPILS[sid] for sid, r in restored.items())
+    assert all(CIPHERS["k0"].decrypt("k0", restored[sid]["national_id_enc"], sid) == n for sid, n in PUPILS.items())

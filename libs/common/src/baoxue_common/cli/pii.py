@@ -11,7 +11,6 @@ from typing import Any
 
 from baoxue_common.cli.ops import require_database
 from baoxue_common.db import make_engine
-from baoxue_common.pii import PiiKeyError
 from baoxue_common.settings import Settings, get_settings
 
 # The tables with sealed values live in attendance-ingest; imported by name so libs/common does not depend on it.
@@ -34,11 +33,7 @@ def _rotate(args: argparse.Namespace) -> int:
     if not 1 <= args.batch_size <= 50_000:
         print("baoxue pii rotate: --batch-size must be between 1 and 50000", file=sys.stderr)
         return 2
-    try:
-        return asyncio.run(rotate(get_settings(), batch_size=args.batch_size))
-    except PiiKeyError as exc:  # a value that does not open (tampered, or sealed under another secret)
-        print(f"baoxue pii rotate: {exc}; the batches before it are done", file=sys.stderr)
-        return 1
+    return asyncio.run(rotate(get_settings(), batch_size=args.batch_size))
 
 
 def _counts(by_key: dict[str, int]) -> str:
@@ -65,17 +60,24 @@ async def rotate(settings: Settings, *, batch_size: int, out: Callable[[str], An
             )
             return 1
         pending = sum(n for key, n in before.items() if key != active)
-        done = 0
-        while True:
+        done = unopenable = 0
+        last: str | None = ""
+        while last is not None:
             async with engine.begin() as conn:
-                resealed: int = await store.reseal_batch(conn, cipher, limit=batch_size)
-            if not resealed:
-                break
-            done += resealed
-            out(f"re-sealed {done}/{max(pending, done)}")
+                batch = await store.reseal_batch(conn, cipher, limit=batch_size, after=last)
+            done, unopenable, last = done + batch.resealed, unopenable + batch.unopenable, batch.last
+            if batch.resealed or batch.unopenable:
+                out(f"re-sealed {done}/{pending}" + (f", {unopenable} would not open" if unopenable else ""))
         async with engine.connect() as conn:
             after: dict[str, int] = await store.keys_in_use(conn)
         out(f"re-sealed {done} ID number(s) under key {active}; by key now: {_counts(after)}")
+        if unopenable:
+            print(
+                f"baoxue pii rotate: {unopenable} sealed value(s) would not open (altered, or sealed under another "
+                "secret) and stay under their old key; find them with national_id_key <> the active key",
+                file=sys.stderr,
+            )
+            return 1
         return 0
     finally:
         await engine.dispose()

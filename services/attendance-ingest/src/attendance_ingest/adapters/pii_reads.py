@@ -6,17 +6,20 @@ transaction, so a clear value never leaves without its audit row (PIPL art. 28/3
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from baoxue_common.errors import Conflict, NotFound
-from baoxue_common.pii import PiiCipher
+from baoxue_common.errors import Conflict, NotFound, ProblemError
+from baoxue_common.pii import PiiCipher, PiiKeyError
 from baoxue_common.uow import UnitOfWork
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from attendance_ingest.adapters.orm import pii_reads, students
 
+log = logging.getLogger(__name__)
 MASKED_COLUMNS = (
     "student_id",
     "name",
@@ -48,7 +51,11 @@ async def reveal_national_id(
             raise NotFound(f"no pupil {student_id} at school {school_code}")
         if row.national_id_enc is None or row.national_id_key is None:
             raise Conflict(f"pupil {student_id} has no sealed ID number yet: the school must push its roll again")
-        clear = cipher.decrypt(row.national_id_key, row.national_id_enc, student_id)
+        try:
+            clear = cipher.decrypt(row.national_id_key, row.national_id_enc, student_id)
+        except PiiKeyError as exc:  # a key missing from the configuration, or an altered row: the operator's problem
+            log.error("cannot open the sealed ID number of pupil %s: %s", student_id, exc)
+            raise ProblemError("the pupil's sealed ID number cannot be opened; the operators have been told") from None
         await uow.session.execute(sa.insert(pii_reads).values(student_id=student_id, actor=actor, purpose=purpose))
         await uow.commit()
     return clear
@@ -91,32 +98,49 @@ async def keys_in_use(conn: AsyncConnection) -> dict[str, int]:
     return {str(key): int(n) for key, n in rows.tuples()}
 
 
-async def reseal_batch(conn: AsyncConnection, cipher: PiiCipher, *, limit: int) -> int:
-    """Re-seal up to `limit` ID numbers not under the active key; return how many (0: nothing left).
+@dataclass(frozen=True, slots=True)
+class ResealBatch:
+    """What one batch did: rows re-sealed, rows that do not open (left as they are), where the next batch starts."""
 
-    Only the seal and its key id change: the blind index and the masked form stay as they are. Rows are
-    locked with SKIP LOCKED, so two runs at once share the work instead of waiting for each other.
+    resealed: int
+    unopenable: int
+    last: str | None
+
+
+async def reseal_batch(conn: AsyncConnection, cipher: PiiCipher, *, limit: int, after: str = "") -> ResealBatch:
+    """Re-seal up to `limit` ID numbers not under the active key, by student id after `after`.
+
+    Only the seal and its key id change: the blind index and the masked form stay as they are. A value
+    that does not open (altered, or sealed under a secret no longer configured) is counted and left,
+    so one bad row cannot stop a rotation. A row a roll push holds is waited for, then re-read (FOR UPDATE):
+    one run leaves nothing behind, and a second run at once skips what the first re-sealed.
     """
-    active = cipher.active_key_id
     rows: Sequence[Any] = (
         await conn.execute(
             sa.select(students.c.student_id, students.c.national_id_enc, students.c.national_id_key)
-            .where(students.c.national_id_enc.is_not(None), students.c.national_id_key.is_distinct_from(active))
+            .where(
+                students.c.national_id_enc.is_not(None),
+                students.c.national_id_key.is_distinct_from(cipher.active_key_id),
+                students.c.student_id > after,
+            )
             .order_by(students.c.student_id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update()
         )
     ).all()
-    if not rows:
-        return 0
     updates = []
     for student_id, sealed, key_id in rows:
-        new_key, new_sealed = cipher.encrypt(cipher.decrypt(key_id, sealed, student_id), student_id)
+        try:
+            clear = cipher.decrypt(key_id, sealed, student_id)
+        except PiiKeyError:
+            continue
+        new_key, new_sealed = cipher.encrypt(clear, student_id)
         updates.append({"sid": student_id, "enc": new_sealed, "kid": new_key})
-    await conn.execute(
-        sa.update(students)
-        .where(students.c.student_id == sa.bindparam("sid"))
-        .values(national_id_enc=sa.bindparam("enc"), national_id_key=sa.bindparam("kid")),
-        updates,
-    )
-    return len(rows)
+    if updates:
+        await conn.execute(
+            sa.update(students)
+            .where(students.c.student_id == sa.bindparam("sid"))
+            .values(national_id_enc=sa.bindparam("enc"), national_id_key=sa.bindparam("kid")),
+            updates,
+        )
+    return ResealBatch(len(updates), len(rows) - len(updates), rows[-1].student_id if rows else None)

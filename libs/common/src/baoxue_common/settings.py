@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from baoxue_contracts.topics import TOPICS_BY_NAME
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from baoxue_common.pii import PiiCipher, Sm4GcmCipher, derived_key
 
 DEV_TOKEN_SECRET = "dev-only-token-secret-change-me-0123456789"
 DEV_PII_KEY = "dev-only-pii-key-change-me-0123456789abcdef"
 _PLACEHOLDERS = {DEV_TOKEN_SECRET, DEV_PII_KEY, "changethis", "secret", "change-me"}
+_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")  # stored per row in students.national_id_key (32)
 
 
 class SettingsError(RuntimeError):
@@ -36,9 +39,10 @@ class Settings(BaseSettings):
     otlp_endpoint: str = Field(default="", validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     token_secret: str = DEV_TOKEN_SECRET
     pii_key: str = DEV_PII_KEY
-    pii_encryption_keys: dict[str, str] = Field(
+    pii_encryption_keys: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict,
-        description="key id -> secret of the SM4 keys personal data is sealed under; empty: one key `k0` from pii_key",
+        description="JSON object key id -> secret of the SM4 keys personal data is sealed under; empty: one key "
+        "`k0` from pii_key",
     )
     pii_active_key_id: str = Field(default="k0", description="the key id new values are sealed under")
     token_ttl_days: int = Field(default=90, ge=1, le=3650)
@@ -126,6 +130,41 @@ class Settings(BaseSettings):
                 f"BAOXUE_KAFKA_MIN_INSYNC_REPLICAS ({self.kafka_min_insync_replicas}) must not exceed "
                 f"BAOXUE_KAFKA_REPLICATION_FACTOR ({self.kafka_replication_factor})"
             )
+        return self
+
+    @field_validator("pii_encryption_keys", mode="before")
+    @classmethod
+    def _pii_keys_are_a_json_object(cls, value: Any) -> Any:
+        # Decoded here, not by pydantic-settings, whose parse error would be a traceback naming no variable.
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return {}
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError('must be a JSON object {"<key id>": "<secret>", ...}') from None
+
+    @model_validator(mode="after")
+    def _pii_keys_are_usable(self) -> Settings:
+        keys = self.pii_encryption_keys or {"k0": self.pii_key}
+        if self.pii_active_key_id not in keys:
+            known = ", ".join(sorted(keys))
+            raise ValueError(
+                f"BAOXUE_PII_ACTIVE_KEY_ID {self.pii_active_key_id!r} is not among the keys ({known}) of "
+                "BAOXUE_PII_ENCRYPTION_KEYS (without it, the only key is k0, from BAOXUE_PII_KEY)"
+            )
+        for key_id, secret in self.pii_encryption_keys.items():
+            if not _KEY_ID.fullmatch(key_id):
+                raise ValueError(f"BAOXUE_PII_ENCRYPTION_KEYS: key id {key_id!r} must be 1-32 letters, digits, _ . -")
+            if self.env == "production" and secret in _PLACEHOLDERS:
+                raise ValueError(
+                    f"BAOXUE_PII_ENCRYPTION_KEYS: the secret of key {key_id!r} is a placeholder; set a real secret"
+                )
+            if self.env != "dev" and len(secret) < 32:
+                raise ValueError(
+                    f"BAOXUE_PII_ENCRYPTION_KEYS: the secret of key {key_id!r} must be at least 32 characters"
+                )
         return self
 
     @model_validator(mode="after")

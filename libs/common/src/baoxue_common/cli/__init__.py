@@ -1,11 +1,11 @@
-"""The `baoxue` command: tokens, migrations, topics, serving one service, the whole dev stack, contracts."""
+"""The `baoxue` command: tokens, migrations, topics, serving one service, the dev stack, contracts, PII keys."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from baoxue_common.cli import contracts, dev, ops, token
+from baoxue_common.cli import contracts, dev, ops, pii, token
 from baoxue_common.devstack import DevstackMissing
 from baoxue_common.errors import ProblemError
 from baoxue_common.settings import SettingsError
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     ops.register(commands)
     dev.register(commands)
     contracts.register(commands)
+    pii.register(commands)
     args = parser.parse_args(argv)
     try:
         code = args.run(args)

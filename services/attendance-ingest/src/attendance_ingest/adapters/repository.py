@@ -14,7 +14,6 @@ from attendance_ingest.adapters.orm import schools, students
 from attendance_ingest.domain.roll import Pupil
 
 _PUPIL_COLUMNS = [students.c[name] for name in Pupil.__slots__]
-_SEALED = ("national_id_enc", "national_id_key", "national_id_masked")
 
 
 class School(NamedTuple):
@@ -103,25 +102,51 @@ async def active_elsewhere(
             sa.or_(students.c.student_id == any_of(student_ids), students.c.national_id_hash == any_of(hashes)),
         )
     )
-    return [ActiveElsewhere(*r) for r in rows.tuples()]
+    return [ActiveElsewhere(*r) for r in rows]
+
+
+# (column, SQL array type) of the rows a roll writes; groups travel as comma-joined text (no group has a comma).
+_ARRAYS = (
+    ("student_id", "text"),
+    ("name", "text"),
+    ("gender", "text"),
+    ("birth_date", "date"),
+    ("grade", "smallint"),
+    ("class_name", "text"),
+    ("hukou_county_code", "text"),
+    ("residence_county_code", "text"),
+    ("national_id_hash", "text"),
+    ("groups", "text"),
+    ("poverty_household", "boolean"),
+    ("national_id_enc", "bytea"),
+    ("national_id_key", "text"),
+    ("national_id_masked", "text"),
+)
+_NAMES = [c for c, _ in _ARRAYS]
+_SELECTED = ["string_to_array(u.groups, ',')" if c == "groups" else "u." + c for c in _NAMES]
+_SAVE = sa.text(
+    f"INSERT INTO {students.fullname} AS s ({', '.join(_NAMES)}, school_code, roll_as_of, active)"
+    f" SELECT {', '.join(_SELECTED)},"
+    " CAST(:school_code AS text), CAST(:as_of AS date), true"
+    f" FROM unnest({', '.join(f'CAST(:{c} AS {t}[])' for c, t in _ARRAYS)}) AS u({', '.join(_NAMES)})"
+    " ON CONFLICT (student_id) DO UPDATE SET"
+    f" {', '.join(f'{c} = excluded.{c}' for c in [*_NAMES, 'school_code', 'roll_as_of'])},"
+    " active = true, left_on = NULL, updated_at = now()"
+    " WHERE s.school_code = excluded.school_code OR NOT s.active"
+    " RETURNING s.student_id"
+)
 
 
 async def save_pupils(session: AsyncSession, school_code: str, rows: Sequence[dict[str, Any]], as_of: date) -> int:
-    """Insert or replace pupils as active on this school's roll (one statement); return how many were written.
+    """Insert or replace pupils as active on this school's roll (one statement over arrays); return how many.
 
     A pupil still active on another school's roll is not taken over: the caller compares the count.
     """
     if not rows:
         return 0
-    values = [{**r, "groups": list(r["groups"]), "school_code": school_code, "roll_as_of": as_of} for r in rows]
-    columns = [*Pupil.__slots__, *_SEALED, "school_code", "roll_as_of"]
-    stmt = insert(students)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[students.c.student_id],
-        set_={c: stmt.excluded[c] for c in columns} | {"active": True, "left_on": None, "updated_at": sa.func.now()},
-        where=sa.or_(students.c.school_code == stmt.excluded.school_code, sa.not_(students.c.active)),
-    )
-    result = await session.execute(stmt.returning(students.c.student_id), [{**v, "active": True} for v in values])
+    arrays: dict[str, Any] = {c: [r[c] for r in rows] for c in _NAMES}
+    arrays["groups"] = [",".join(r["groups"]) for r in rows]
+    result = await session.execute(_SAVE, {**arrays, "school_code": school_code, "as_of": as_of})
     return len(result.all())
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -107,6 +106,3 @@ async def _due(uow: UnitOfWork, county: str | None, day: date) -> date | None:
     if county is None:
         return None
     return (await school_days(uow.session, calendars, county)).after(day, COMPLETION_SCHOOL_DAYS)
-
-
-__all__: Sequence[str] = ("list_transfers", "request_transfer")

@@ -125,6 +125,8 @@ class StudentLeft(Event):
     grade: Grade | None = None
     to_school_code: SchoolCode | None = None
     transfer_id: UUID | None = None
+    groups: tuple[PriorityGroup, ...] = Field(default=(), description="The pupil's priority groups when leaving.")
+    poverty_household: bool = False
 
 
 class TransferRequested(Event):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from stdnum import numdb
 
@@ -77,3 +77,41 @@ def region_name(code: str) -> str | None:
 def ever_a_region(code: str) -> bool:
     """Whether a code was ever a GB/T 2260 region (a birth place in an older ID number may be abolished)."""
     return bool(_history(code))
+
+
+# Prefecture-level cities without counties (不设区的地级市): their own code is the county-level code of their schools.
+CITIES_WITHOUT_COUNTIES: frozenset[str] = frozenset({"441900", "442000", "460400", "620200"})
+_PLACEHOLDER = "市辖区"  # "districts under the city": a grouping code, not a county
+
+
+def is_code(value: object) -> TypeGuard[str]:
+    """Whether a value is six ASCII digits."""
+    return isinstance(value, str) and len(value) == 6 and value.isascii() and value.isdigit()
+
+
+def county_name(code: object) -> str | None:
+    """The Chinese name of a county-level code in use today (county, district, county-level city); else None."""
+    if not is_code(code):
+        return None
+    if tier_of(code) != "county" and code not in CITIES_WITHOUT_COUNTIES:
+        return None
+    name = region_name(code)
+    return None if name in (None, _PLACEHOLDER) else name
+
+
+def county_problem(code: object) -> str | None:
+    """Why a value is not a county-level GB/T 2260 code in use today, or None if it is one; never raises."""
+    if not is_code(code):
+        return "a region code is 6 ASCII digits"
+    if county_name(code) is not None:
+        return None
+    if tier_of(code) != "county" and code not in CITIES_WITHOUT_COUNTIES:
+        return f"{code} is a {tier_of(code)} code, not a county"
+    return f"{code} is not a county-level GB/T 2260 code in use"
+
+
+def region_problem(code: object) -> str | None:
+    """Why a value is not a GB/T 2260 region code in use today (any tier), or None; never raises."""
+    if not is_code(code):
+        return "a region code is 6 ASCII digits"
+    return None if region_name(code) is not None else f"{code} is not a GB/T 2260 region code in use"

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from baoxue_contracts.base import PriorityGroup, RegionCode, StudentId
-from pydantic import BaseModel, ConfigDict, Field
+from baoxue_common.regions import county_problem
+from baoxue_contracts.base import PriorityGroup, RegionCode, SchoolCode, StudentId
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_ROLL = 20_000  # pupils in one roll push; the largest schools have about 10,000
+
+
+def _county_in_use(code: str) -> str:
+    if problem := county_problem(code):
+        raise ValueError(problem)
+    return code
+
+
+CountyCode = Annotated[RegionCode, AfterValidator(_county_in_use)]
+"""A county-level GB/T 2260 code in use today (county, district, county-level city)."""
 
 
 class Body(BaseModel):
@@ -19,7 +33,7 @@ class SchoolIn(Body):
     """`PUT /v1/schools/{school_code}`."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    county_code: RegionCode
+    county_code: CountyCode
     kind: Literal["primary", "junior", "nine_year", "special"]
 
 
@@ -35,8 +49,8 @@ class StudentIn(Body):
     birth_date: date
     grade: Annotated[int, Field(ge=1, le=9)]
     class_name: Annotated[str, Field(alias="class", max_length=50)]
-    hukou_county_code: RegionCode
-    residence_county_code: RegionCode
+    hukou_county_code: CountyCode
+    residence_county_code: CountyCode
     groups: list[PriorityGroup] = []
     poverty_household: bool = False
 
@@ -65,3 +79,35 @@ class SchoolOut(BaseModel):
     county_code: str
     kind: str
     changed: bool
+
+
+class TransferIn(Body):
+    """`POST /v1/schools/{school_code}/transfers`: a pupil transferring out (转学)."""
+
+    student_id: StudentId
+    to_school_code: SchoolCode
+    date: date
+
+
+class TransferOut(BaseModel):
+    """A transfer and where it stands."""
+
+    transfer_id: uuid.UUID
+    student_id: str
+    from_school_code: str
+    to_school_code: str
+    requested_on: date
+    status: Literal["pending", "completed"]
+    due_on: date | None = Field(default=None, description="Last school day for the receiving school to enrol.")
+    completed_on: date | None = None
+
+
+class TransferPage(BaseModel):
+    """A page of a school's transfers."""
+
+    school_code: str
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+    items: list[TransferOut]

@@ -13,7 +13,7 @@ from tests.integration.conftest import Stack
 from tests.integration.roll_support import BIRTH, auth, fetch, kid, of_type, publish_calendar, register, roster_events
 
 COUNTY = "110105"  # 朝阳区
-SCHOOL = "1101050001"
+SCHOOL = "1101050077"  # not test_local_time's school: both put rolls on the same broker
 GRAD_COUNTY = "110102"  # 西城区
 GRAD_SCHOOL = "1101020001"
 BIG_COUNTY = "110106"  # 丰台区

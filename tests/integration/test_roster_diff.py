@@ -66,6 +66,20 @@ async def test_joiners_changes_and_leavers_become_events_and_ids_are_stored_seal
             url, headers=auth(own), json={"as_of": "2026-10-08", "students": [changed_a, changed_b, d]}
         )
         assert later.json() == {"school_code": SCHOOL, "joined": 1, "changed": 2, "left": 1}, later.text
+        before_stale = await fetch(
+            stack.database_url,
+            "SELECT * FROM attendance_ingest.students WHERE school_code = $1 ORDER BY student_id",
+            SCHOOL,
+        )
+        stale = await http.put(url, headers=auth(own), json={"as_of": "2026-10-07", "students": [a, b, c]})
+        assert stale.status_code == 409, stale.text
+        assert [e["loc"] for e in stale.json()["errors"]] == [["body", "as_of"]]
+        after_stale = await fetch(
+            stack.database_url,
+            "SELECT * FROM attendance_ingest.students WHERE school_code = $1 ORDER BY student_id",
+            SCHOOL,
+        )
+        assert after_stale == before_stale, "an older roll changes nothing"
 
     events = await roster_events(stack.bootstrap, [SCHOOL], expect=7)
     assert [e.event_type for e, _ in events].count("StudentEnrolled") == 4

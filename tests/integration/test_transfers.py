@@ -11,9 +11,9 @@ from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, kid, of_type, publish_calendar, register, roster_events, state
 from tests.integration.test_api_problems import assert_problem
 
-SENDER_COUNTY, SENDER = "110108", "1101080001"  # 海淀区, Beijing
-RECEIVER_COUNTY, RECEIVER = "120101", "1201010001"  # 和平区, Tianjin: another county and province
-THIRD = "1101080002"
+SENDER_COUNTY, SENDER = "110108", "1101080071"  # 海淀区, Beijing
+RECEIVER_COUNTY, RECEIVER = "120101", "1201010071"  # 和平区, Tianjin: another county and province
+THIRD = "1101080072"
 
 
 async def test_a_transfer_across_provinces_from_request_to_completion(

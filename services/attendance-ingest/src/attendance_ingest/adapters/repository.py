@@ -69,6 +69,13 @@ async def lock_roll(session: AsyncSession, school_code: str) -> None:
     await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext("roll:" + school_code))))
 
 
+async def latest_roll_as_of(session: AsyncSession, school_code: str) -> date | None:
+    """The as_of date of the newest roll this school has pushed (over active and departed pupils)."""
+    return await session.scalar(
+        sa.select(sa.func.max(students.c.roll_as_of)).where(students.c.school_code == school_code)
+    )
+
+
 async def roll(session: AsyncSession, school_code: str) -> dict[str, Pupil]:
     """The active pupils of a school, by student id."""
     return (await roll_and_unsealed(session, school_code))[0]

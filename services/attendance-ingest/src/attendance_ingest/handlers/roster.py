@@ -49,6 +49,12 @@ async def replace_roster(
         if school is None:
             raise NotFound(f"unknown school {school_code}")
         await repo.lock_roll(session, school_code)
+        latest = await repo.latest_roll_as_of(session, school_code)
+        if latest is not None and as_of < latest:
+            raise Conflict(
+                f"a newer roll (as of {latest}) is on record; a roll as of {as_of} cannot replace it",
+                errors=[{"loc": ["body", "as_of"], "msg": f"older than the roll on record ({latest})"}],
+            )
         incoming = {p.student_id: p for p in pupils}
         ids = list(incoming)
         arriving = await transfer_repo.pending_between(session, ids, to_school=school_code)

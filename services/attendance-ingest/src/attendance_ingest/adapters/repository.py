@@ -71,9 +71,10 @@ async def lock_roll(session: AsyncSession, school_code: str) -> None:
 
 async def latest_roll_as_of(session: AsyncSession, school_code: str) -> date | None:
     """The as_of date of the newest roll this school has pushed (over active and departed pupils)."""
-    return await session.scalar(
+    newest: date | None = await session.scalar(
         sa.select(sa.func.max(students.c.roll_as_of)).where(students.c.school_code == school_code)
     )
+    return newest
 
 
 async def roll(session: AsyncSession, school_code: str) -> dict[str, Pupil]:

@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
+from baoxue_common.regions import region_name
 from baoxue_common.testing import national_id
 from baoxue_contracts import Envelope, Event, decode
 from baoxue_contracts.topics import ROSTER
@@ -48,6 +49,7 @@ async def register(http: httpx.AsyncClient, admin: str, school_code: str, county
     body = {"name": f"学校{school_code}", "county_code": county, "kind": kind}
     response = await http.put(f"/v1/schools/{school_code}", headers=auth(admin), json=body)
     assert response.status_code == 200, response.text
+    assert response.json()["county_name"] == region_name(county), "the county's Chinese name comes back"
 
 
 async def publish_calendar(

@@ -43,6 +43,7 @@ class SchoolRegistered(Event):
     name: Annotated[str, Field(min_length=1)]
     county_code: RegionCode
     kind: SchoolKind
+    county_name: str | None = Field(default=None, description="The county's Chinese name (GB/T 2260), for reports.")
 
 
 class Term(Part):

@@ -77,6 +77,7 @@ class SchoolOut(BaseModel):
     school_code: str
     name: str
     county_code: str
+    county_name: str | None = Field(default=None, description="The county's Chinese name (GB/T 2260)")
     kind: str
     changed: bool
 

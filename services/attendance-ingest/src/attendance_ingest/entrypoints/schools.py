@@ -8,6 +8,7 @@ from typing import Any
 from baoxue_common.auth import Authenticated
 from baoxue_common.errors import Forbidden, PayloadTooLarge, Unprocessable
 from baoxue_common.pii import national_id_hash, seal_national_id
+from baoxue_common.regions import region_name
 from fastapi import APIRouter
 
 from attendance_ingest import handlers
@@ -30,7 +31,8 @@ async def put_school(school_code: SchoolCodePath, body: SchoolIn, principal: Aut
         # A region may move a school only between counties it covers.
         raise Forbidden(f"scope {principal.scope} does not cover the school's county {current}")
     changed = await handlers.register_school(rt.uow(), school_code=school_code, **body.model_dump())
-    return SchoolOut(school_code=school_code, changed=changed, **body.model_dump())
+    name = region_name(body.county_code)
+    return SchoolOut(school_code=school_code, changed=changed, county_name=name, **body.model_dump())
 
 
 @router.put(

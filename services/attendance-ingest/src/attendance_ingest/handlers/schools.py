@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from baoxue_common.regions import region_name
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts.events.attendance import SchoolRegistered
 
@@ -17,7 +18,10 @@ async def register_school(uow: UnitOfWork, *, school_code: str, name: str, count
         changed = await repo.upsert_school(uow.session, row)
         if changed:
             uow.emit(
-                SchoolRegistered(**row), region=county_code, occurred_at=datetime.now(UTC), school_code=school_code
+                SchoolRegistered(**row, county_name=region_name(county_code)),
+                region=county_code,
+                occurred_at=datetime.now(UTC),
+                school_code=school_code,
             )
         await uow.commit()
         return changed

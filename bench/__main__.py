@@ -236,14 +236,21 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--only", choices=["foundation", "attendance"], help="run one section (the others are kept)")
-    parser.add_argument("--quick", action="store_true", help="attendance: a small size (40 schools x 1,000 pupils, 2 runs)")
+    parser.add_argument(
+        "--quick", action="store_true", help="attendance: a small size (40 schools x 1,000 pupils, 2 runs)"
+    )
     parser.add_argument("--schools", type=int, help="attendance: schools (default 200)")
     parser.add_argument("--pupils", type=int, help="attendance: pupils per school (default 1,000)")
     parser.add_argument("--days", type=int, help="attendance: school days pushed per run (default 1)")
     parser.add_argument("--clients", type=int, help="attendance: concurrent HTTP clients and raw writers (default 8)")
     parser.add_argument("--attendance-runs", type=int, help="attendance: runs per variant (default 3)")
     parser.add_argument(
-        "--variants", default="current", help="attendance: current (the service as is), bulk (attendance_bulk handler)"
+        "--variants",
+        default="current,bulk,bulk_relay5k",
+        help="attendance, comma-separated: current (the service as is), bulk (the attendance_bulk handler), "
+        "bulk_relay5k (that and BAOXUE_RELAY_BATCH_SIZE=5000)",
     )
-    parser.add_argument("--profile-seconds", type=float, default=0, help="attendance: py-spy the last run this long")
+    parser.add_argument(
+        "--profile-seconds", type=float, default=10, help="attendance: py-spy the last run of each variant (0: off)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,12 @@ from bench.profile import Profiler
 
 TARGET_RECORDS_PER_S = 50_000
 TARGET_RATIO = 0.65
-VARIANTS = {"current": "baoxue_common.cli", "bulk": "bench.attendance_service"}
+VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
+    "current": ("baoxue_common.cli", {}),
+    "bulk": ("bench.attendance_service", {}),
+    "bulk_relay5k": ("bench.attendance_service", {"BAOXUE_RELAY_BATCH_SIZE": "5000"}),
+}
+"""How the service is run: `baoxue serve` as is, or with the attendance_bulk handler (and a bigger relay batch)."""
 _RAW_TABLE = "bench_raw.attendance"
 _RAW_UPSERT = f"""
 INSERT INTO {_RAW_TABLE} (day, school_code, student_id, status, reason, note, batch_id)
@@ -87,6 +93,8 @@ class Run:
             "raw_upsert_rows_per_s": round(self.raw_rate),
             "ratio_e2e_to_raw": round(self.e2e_rate / self.raw_rate, 3),
             "events_on_bus": self.events,
+            "service_cpu_us_per_record": round(1e6 * self.extra.get("service_cpu_s", 0) / self.records, 1),
+            "machine_busy_pct": self.extra.get("machine_busy_pct", 0),
             "absences_reported": self.absences,
         }
 
@@ -117,7 +125,8 @@ class Bench:
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "BAOXUE_ENV": "test",
         }
-        proc = _Served(VARIANTS[variant], "attendance-ingest", free_port(), env, self.logs / f"ingest-{variant}.log")
+        module, extra = VARIANTS[variant]
+        proc = _Served(module, "attendance-ingest", free_port(), env | extra, self.logs / f"ingest-{variant}.log")
         self.proc = proc.start()
         await proc.wait_healthy()
         return proc
@@ -141,8 +150,6 @@ class _Served(ServiceProcess):
         self.module = module
 
     def start(self) -> _Served:
-        import os
-
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(
@@ -159,7 +166,9 @@ async def register(bench: Bench, schools: list[School], rosters: dict[str, Any],
     """Publish the national calendars, register every school and push its whole roll over HTTP."""
     async with httpx.AsyncClient(base_url=bench.url, timeout=120) as http:
         for year in (2025, 2026):
-            r = await http.put("/v1/regions/000000/calendar", json=whole_year_calendar(year), headers=bench.headers("admin"))
+            r = await http.put(
+                "/v1/regions/000000/calendar", json=whole_year_calendar(year), headers=bench.headers("admin")
+            )
             if r.status_code != 200:
                 raise RuntimeError(f"calendar {year}: {r.status_code} {r.text[:300]}")
         began = time.perf_counter()
@@ -241,7 +250,9 @@ async def push_all(bench: Bench, work: Sequence[Push], clients: int) -> tuple[li
                 index += 1
                 began = time.perf_counter()
                 r = await http.post(
-                    f"/v1/schools/{push.school}/attendance", content=push.body, headers=bench.headers(f"school:{push.school}")
+                    f"/v1/schools/{push.school}/attendance",
+                    content=push.body,
+                    headers=bench.headers(f"school:{push.school}"),
                 )
                 latencies.append(time.perf_counter() - began)
                 if r.status_code != 200:
@@ -258,6 +269,8 @@ async def push_all(bench: Bench, work: Sequence[Push], clients: int) -> tuple[li
 async def e2e(bench: Bench, pool: asyncpg.Pool, bus: BusCounter, work: Sequence[Push], clients: int) -> Run:
     """Push everything; the clock stops when every 200 is in and every event it caused is on the bus."""
     after_id = await pool.fetchval("SELECT coalesce(max(id), 0) FROM attendance_ingest.outbox")
+    pid = bench.proc.pid if bench.proc else None
+    cpu_before, machine_before = _process_cpu_s(pid), _machine_ticks()
     began = time.perf_counter()
     latencies, absences = await push_all(bench, work, clients)
     http_s = time.perf_counter() - began
@@ -269,7 +282,29 @@ async def e2e(bench: Bench, pool: asyncpg.Pool, bus: BusCounter, work: Sequence[
         await asyncio.sleep(0.005)
     e2e_s = time.perf_counter() - began
     records = sum(len(p.records) for p in work)
-    return Run(records, e2e_s, http_s, latencies, await outbox_since(pool, after_id), absences)
+    run = Run(records, e2e_s, http_s, latencies, await outbox_since(pool, after_id), absences)
+    busy, total = (after - before for after, before in zip(_machine_ticks(), machine_before, strict=True))
+    run.extra = {"service_cpu_s": _process_cpu_s(pid) - cpu_before, "machine_busy_pct": round(100 * busy / total, 1)}
+    return run
+
+
+def _process_cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (Linux /proc/stat)."""
+    try:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return (0, 1)
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values) - idle, sum(values))
 
 
 async def raw(pool: asyncpg.Pool, work: Sequence[Push], clients: int) -> float:
@@ -335,7 +370,9 @@ async def run_attendance(
                 runs: list[Run] = []
                 for r in range(size.runs):
                     first = (v * size.runs + r) * size.days
-                    work = pushes(schools, days[first : first + size.days], size=size.push_size, absent=size.absent, seed=r)
+                    work = pushes(
+                        schools, days[first : first + size.days], size=size.push_size, absent=size.absent, seed=r
+                    )
                     profiler = None
                     if profile_seconds and r == size.runs - 1 and bench.proc and bench.proc.pid:
                         profiler = Profiler(bench.proc.pid, data / f"profile-{variant}", profile_seconds).start()
@@ -349,7 +386,9 @@ async def run_attendance(
                         f"attendance[{variant}] run {r + 1}/{size.runs}: e2e {s['e2e_records_per_s']:,} rec/s "
                         f"(http {s['http_only_records_per_s']:,}, relay lag {s['relay_lag_after_last_200_s']} s), "
                         f"push p50 {s['push_latency_p50_s']} s p99 {s['push_latency_p99_s']} s; "
-                        f"raw {s['raw_upsert_rows_per_s']:,} rows/s; ratio {s['ratio_e2e_to_raw']}; events {s['events_on_bus']}"
+                        f"raw {s['raw_upsert_rows_per_s']:,} rows/s; ratio {s['ratio_e2e_to_raw']}; "
+                        f"events {s['events_on_bus']}; service CPU {s['service_cpu_us_per_record']} us/record, "
+                        f"machine busy {s['machine_busy_pct']} %"
                     )
                 section["variants"][variant] = _medians(runs)
                 await bench.stop()

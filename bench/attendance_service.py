@@ -86,5 +86,5 @@ def _duplicates(ids: Sequence[str]) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     from baoxue_common.cli import main
 
-    handlers.record_attendance = record_attendance_bulk  # type: ignore[assignment]
+    handlers.record_attendance = record_attendance_bulk
     main(sys.argv[1:])

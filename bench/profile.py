@@ -33,8 +33,10 @@ class Profiler:
             return self
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [exe, "record", "--pid", str(self.pid), "--format", "raw", "--rate", str(self.rate), "--nonblocking"]
-            + ["--duration", str(int(self.seconds)), "--output", str(self.out)],
+            [
+                *(exe, "record", "--pid", str(self.pid), "--format", "raw", "--rate", str(self.rate)),
+                *("--nonblocking", "--duration", str(int(self.seconds)), "--output", str(self.out)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -50,10 +52,37 @@ class Profiler:
         return {"file": str(self.out), **summarise(self.out.read_text())}
 
 
+# Where a sample's time goes: a stage counts every sample with a frame whose `func (file)` contains the marker.
+STAGES: dict[str, str] = {
+    "request body: JSON decode + pydantic validation": "request_body_to_args (",
+    "json.loads of the body": "JSONDecoder.raw_decode",
+    "auth (token check)": "require_school",
+    "route: model_dump into AttendanceRecord": "post_attendance.<locals>",
+    "handler record_attendance (everything in it)": "record_attendance",
+    "  roll loaded per push (repository.roll)": "roll (repository.py)",
+    "  day_statuses": "day_statuses (",
+    "  previous_statuses": "previous_statuses (",
+    "  upsert_marks (SQLAlchemy executemany)": "upsert_marks (",
+    "  day_counts": "day_counts (",
+    "  attendance_bulk.write_day": "write_day (attendance_bulk",
+    "  attendance_bulk.not_on_roll": "not_on_roll (",
+    "  classify + event models": "AbsenceRecorded",
+    "  uow.emit (envelope, encode)": "UnitOfWork.emit",
+    "  uow.commit (outbox insert, commit)": "UnitOfWork.commit",
+    "SQLAlchemy statement compile": "SQLCompiler",
+    "asyncpg execute": "_do_execute",
+    "response serialisation": "serialize_response",
+    "outbox relay": "OutboxRelay",
+    "OpenTelemetry spans": "start_span",
+    "SQLAlchemy greenlet-side work (any statement)": "greenlet_spawn",
+    "access log": "uvicorn.protocols",
+}
+
+
 def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
-    """Self and inclusive shares of the busiest functions, from py-spy's collapsed stacks."""
+    """Self shares of the busiest functions and the share of each stage, from py-spy's collapsed stacks."""
     own: collections.Counter[str] = collections.Counter()
-    inclusive: collections.Counter[str] = collections.Counter()
+    stages: collections.Counter[str] = collections.Counter()
     total = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
@@ -61,24 +90,22 @@ def summarise(collapsed: str, top: int = 15) -> dict[str, Any]:
             continue
         n = int(count)
         total += n
-        frames = [_short(f) for f in stack.split(";")]
-        own[frames[-1]] += n
-        for frame in set(frames):
-            inclusive[frame] += n
+        own[_short(stack.rsplit(";", 1)[-1])] += n
+        for stage, marker in STAGES.items():
+            if marker in stack:
+                stages[stage] += n
 
-    def share(counter: collections.Counter[str]) -> list[list[Any]]:
-        return [[name, round(100 * n / max(total, 1), 1)] for name, n in counter.most_common(top)]
+    def pct(n: int) -> float:
+        return round(100 * n / max(total, 1), 1)
 
-    return {"samples": total, "self_pct": share(own), "inclusive_pct": share(_interesting(inclusive))}
+    return {
+        "samples": total,
+        "self_pct": [[name, pct(n)] for name, n in own.most_common(top)],
+        "stage_pct": {stage: pct(stages[stage]) for stage in STAGES if stages[stage]},
+    }
 
 
 def _short(frame: str) -> str:
     """`func (path/to/module.py:123)` → `func (module.py)`."""
     name, _, where = frame.partition(" (")
     return f"{name} ({Path(where.rstrip(')').split(':')[0]).name})" if where else name
-
-
-def _interesting(inclusive: collections.Counter[str]) -> collections.Counter[str]:
-    """Drop the event loop and thread frames every sample has."""
-    boring = ("run (", "_run_once", "run_until_complete", "run_forever", "<module>", "_run (", "main (", "serve (")
-    return collections.Counter({k: v for k, v in inclusive.items() if not k.startswith(boring)})

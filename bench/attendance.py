@@ -8,9 +8,8 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from baoxue_common.auth import issue_token
 from baoxue_common.devstack import ServiceProcess, free_port
 from baoxue_common.migrations import migrate_async
@@ -26,6 +24,17 @@ from baoxue_common.services import service
 from baoxue_common.settings import DEV_TOKEN_SECRET
 
 from bench.attendance_data import Push, School, make_schools, pushes, school_days, whole_year_calendar
+from bench.attendance_measure import (
+    RAW_TABLE,
+    BusCounter,
+    Run,
+    machine_ticks,
+    outbox_since,
+    own_cpu_s,
+    postgres_cpu_s,
+    process_cpu_s,
+    raw,
+)
 from bench.profile import Profiler
 
 TARGET_RECORDS_PER_S = 50_000
@@ -36,14 +45,6 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "bulk_relay5k": ("bench.attendance_service", {"BAOXUE_RELAY_BATCH_SIZE": "5000"}),
 }
 """How the service is run: `baoxue serve` as is, or with the attendance_bulk handler (and a bigger relay batch)."""
-_RAW_TABLE = "bench_raw.attendance"
-_RAW_UPSERT = f"""
-INSERT INTO {_RAW_TABLE} (day, school_code, student_id, status, reason, note, batch_id)
-SELECT $1, $2, t.student_id, t.status, t.reason, t.note, $3
-FROM unnest($4::text[], $5::text[], $6::text[], $7::text[]) AS t(student_id, status, reason, note)
-ON CONFLICT (day, school_code, student_id) DO UPDATE
-SET status = EXCLUDED.status, reason = EXCLUDED.reason, note = EXCLUDED.note, batch_id = EXCLUDED.batch_id
-"""
 
 
 @dataclass
@@ -59,46 +60,6 @@ class Size:
     absent: float = 0.05
 
 
-@dataclass
-class Run:
-    """One measured run: the e2e figures and the raw upsert of the same rows."""
-
-    records: int
-    e2e_s: float
-    http_s: float
-    latencies_s: list[float]
-    events: dict[str, int]
-    absences: int
-    raw_s: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def e2e_rate(self) -> float:
-        return self.records / self.e2e_s
-
-    @property
-    def raw_rate(self) -> float:
-        return self.records / self.raw_s
-
-    def summary(self) -> dict[str, Any]:
-        """The run's figures for results.json."""
-        cuts = statistics.quantiles(self.latencies_s, n=100, method="inclusive")
-        return {
-            "records": self.records,
-            "e2e_records_per_s": round(self.e2e_rate),
-            "http_only_records_per_s": round(self.records / self.http_s),
-            "relay_lag_after_last_200_s": round(self.e2e_s - self.http_s, 3),
-            "push_latency_p50_s": round(statistics.median(self.latencies_s), 4),
-            "push_latency_p99_s": round(cuts[98], 4),
-            "raw_upsert_rows_per_s": round(self.raw_rate),
-            "ratio_e2e_to_raw": round(self.e2e_rate / self.raw_rate, 3),
-            "events_on_bus": self.events,
-            "service_cpu_us_per_record": round(1e6 * self.extra.get("service_cpu_s", 0) / self.records, 1),
-            "machine_busy_pct": self.extra.get("machine_busy_pct", 0),
-            "absences_reported": self.absences,
-        }
-
-
 class Bench:
     """The service process, its tokens and the clients of one attendance bench."""
 
@@ -108,6 +69,7 @@ class Bench:
         self.logs = logs
         self.say = say
         self.proc: ServiceProcess | None = None
+        self.pg_dir: Path | None = None
         self._tokens: dict[str, str] = {}
 
     def token(self, scope: str) -> str:
@@ -195,46 +157,6 @@ async def register(bench: Bench, schools: list[School], rosters: dict[str, Any],
     return {"pupils": pupils, "seconds": round(elapsed, 1), "pupils_per_s": round(pupils / elapsed)}
 
 
-class BusCounter:
-    """Counts the messages on a topic by consuming it from the beginning (Tansu's end offsets are wrong)."""
-
-    def __init__(self, bootstrap: str, topic: str = "attendance.v1") -> None:
-        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=20)
-        self.topic = topic
-        self.count = 0
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> BusCounter:
-        await self.consumer.start()
-        await self.consumer.topics()
-        parts = self.consumer.partitions_for_topic(self.topic)
-        if not parts:
-            raise RuntimeError(f"topic {self.topic} has no partitions on the broker")
-        self.consumer.assign([TopicPartition(self.topic, p) for p in sorted(parts)])
-        await self.consumer.seek_to_beginning()
-        self._task = asyncio.create_task(self._count())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await self.consumer.stop()
-
-    async def _count(self) -> None:
-        while True:
-            batches = await self.consumer.getmany(timeout_ms=50, max_records=10_000)
-            self.count += sum(len(messages) for messages in batches.values())
-
-
-async def outbox_since(pool: asyncpg.Pool, after_id: int) -> dict[str, int]:
-    """Outbox rows written after `after_id`, per topic."""
-    rows = await pool.fetch(
-        "SELECT topic, count(*) AS n FROM attendance_ingest.outbox WHERE id > $1 GROUP BY topic", after_id
-    )
-    return {r["topic"]: r["n"] for r in rows}
-
-
 async def push_all(bench: Bench, work: Sequence[Push], clients: int) -> tuple[list[float], int]:
     """Send every push with `clients` concurrent HTTP clients; return each push's latency and the absences."""
     latencies: list[float] = []
@@ -270,7 +192,8 @@ async def e2e(bench: Bench, pool: asyncpg.Pool, bus: BusCounter, work: Sequence[
     """Push everything; the clock stops when every 200 is in and every event it caused is on the bus."""
     after_id = await pool.fetchval("SELECT coalesce(max(id), 0) FROM attendance_ingest.outbox")
     pid = bench.proc.pid if bench.proc else None
-    cpu_before, machine_before = _process_cpu_s(pid), _machine_ticks()
+    cpu_before, machine_before = process_cpu_s(pid), machine_ticks()
+    own_before, pg_before = own_cpu_s(), postgres_cpu_s(bench.pg_dir)
     began = time.perf_counter()
     latencies, absences = await push_all(bench, work, clients)
     http_s = time.perf_counter() - began
@@ -283,57 +206,14 @@ async def e2e(bench: Bench, pool: asyncpg.Pool, bus: BusCounter, work: Sequence[
     e2e_s = time.perf_counter() - began
     records = sum(len(p.records) for p in work)
     run = Run(records, e2e_s, http_s, latencies, await outbox_since(pool, after_id), absences)
-    busy, total = (after - before for after, before in zip(_machine_ticks(), machine_before, strict=True))
-    run.extra = {"service_cpu_s": _process_cpu_s(pid) - cpu_before, "machine_busy_pct": round(100 * busy / total, 1)}
+    busy, total = (after - before for after, before in zip(machine_ticks(), machine_before, strict=True))
+    run.extra = {
+        "service_cpu_s": process_cpu_s(pid) - cpu_before,
+        "bench_cpu_s": own_cpu_s() - own_before,
+        "postgres_cpu_s": postgres_cpu_s(bench.pg_dir) - pg_before,
+        "machine_busy_pct": round(100 * busy / total, 1),
+    }
     return run
-
-
-def _process_cpu_s(pid: int | None) -> float:
-    """User + system CPU seconds a process has used (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, total) CPU ticks of the whole machine so far (Linux /proc/stat)."""
-    try:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except (OSError, ValueError):
-        return (0, 1)
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values) - idle, sum(values))
-
-
-async def raw(pool: asyncpg.Pool, work: Sequence[Push], clients: int) -> float:
-    """The same rows straight into a copy of the attendance table, one unnest upsert per push; seconds taken."""
-    chunks = [
-        (
-            p.day,
-            p.school,
-            uuid.uuid4(),
-            [r["student_id"] for r in p.records],
-            [r["status"] for r in p.records],
-            [r.get("reason") for r in p.records],
-            [r.get("note") for r in p.records],
-        )
-        for p in work
-    ]
-    index = 0
-
-    async def writer() -> None:
-        nonlocal index
-        async with pool.acquire() as conn:
-            while index < len(chunks):
-                chunk = chunks[index]
-                index += 1
-                await conn.execute(_RAW_UPSERT, *chunk)
-
-    began = time.perf_counter()
-    await asyncio.gather(*(writer() for _ in range(clients)))
-    return time.perf_counter() - began
 
 
 async def run_attendance(
@@ -354,9 +234,10 @@ async def run_attendance(
     days = school_days(today, size.days * size.runs * len(variants))
     pool = await asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=size.clients, max_size=size.clients)
     await pool.execute("CREATE SCHEMA IF NOT EXISTS bench_raw")
-    await pool.execute(f"DROP TABLE IF EXISTS {_RAW_TABLE}")
-    await pool.execute(f"CREATE TABLE {_RAW_TABLE} (LIKE attendance_ingest.attendance INCLUDING ALL)")
+    await pool.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+    await pool.execute(f"CREATE TABLE {RAW_TABLE} (LIKE attendance_ingest.attendance INCLUDING ALL)")
     bench = Bench(database_url, bootstrap, data / "logs", say)
+    bench.pg_dir = data / "pg"
     section: dict[str, Any] = {"variants": {}}
     try:
         async with BusCounter(bootstrap) as bus:
@@ -387,7 +268,8 @@ async def run_attendance(
                         f"(http {s['http_only_records_per_s']:,}, relay lag {s['relay_lag_after_last_200_s']} s), "
                         f"push p50 {s['push_latency_p50_s']} s p99 {s['push_latency_p99_s']} s; "
                         f"raw {s['raw_upsert_rows_per_s']:,} rows/s; ratio {s['ratio_e2e_to_raw']}; "
-                        f"events {s['events_on_bus']}; service CPU {s['service_cpu_us_per_record']} us/record, "
+                        f"events {s['events_on_bus']}; CPU us/record: service {s['service_cpu_us_per_record']}, "
+                        f"postgres {s['postgres_cpu_us_per_record']}, bench {s['load_generator_cpu_us_per_record']}, "
                         f"machine busy {s['machine_busy_pct']} %"
                     )
                 section["variants"][variant] = _medians(runs)

@@ -43,6 +43,7 @@ VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
     "current": ("baoxue_common.cli", {}),
     "bulk": ("bench.attendance_service", {}),
     "bulk_relay5k": ("bench.attendance_service", {"BAOXUE_RELAY_BATCH_SIZE": "5000"}),
+    "bulk_relay5k_json": ("bench.attendance_service", {"BAOXUE_RELAY_BATCH_SIZE": "5000", "BENCH_FAST_BODY": "1"}),
 }
 """How the service is run: `baoxue serve` as is, or with the attendance_bulk handler (and a bigger relay batch)."""
 

@@ -69,7 +69,7 @@ class Bench:
         self.bootstrap = bootstrap
         self.logs = logs
         self.say = say
-        self.proc: ServiceProcess | None = None
+        self.procs: list[ServiceProcess] = []
         self.pg_dir: Path | None = None
         self._tokens: dict[str, str] = {}
 
@@ -81,28 +81,31 @@ class Bench:
     def headers(self, scope: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(scope)}", "Content-Type": "application/json"}
 
-    async def start(self, variant: str) -> ServiceProcess:
-        """Run attendance-ingest as `baoxue serve` does (the bulk variant swaps the handler in)."""
+    async def start(self, variant: str) -> None:
+        """Run attendance-ingest as `baoxue serve` does; `name@2` runs two processes (clients take turns)."""
         env = {
             "DATABASE_URL": self.database_url,
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
             "BAOXUE_ENV": "test",
         }
-        module, extra = VARIANTS[variant]
-        proc = _Served(module, "attendance-ingest", free_port(), env | extra, self.logs / f"ingest-{variant}.log")
-        self.proc = proc.start()
-        await proc.wait_healthy()
-        return proc
+        name, _, count = variant.partition("@")
+        module, extra = VARIANTS[name]
+        for i in range(int(count or 1)):
+            log = self.logs / f"ingest-{name}-{i}.log"
+            self.procs.append(_Served(module, "attendance-ingest", free_port(), env | extra, log).start())
+        await asyncio.gather(*(proc.wait_healthy() for proc in self.procs))
 
     async def stop(self) -> None:
-        if self.proc is not None:
-            await asyncio.to_thread(self.proc.stop)
-            self.proc = None
+        await asyncio.gather(*(asyncio.to_thread(proc.stop) for proc in self.procs))
+        self.procs = []
 
     @property
     def url(self) -> str:
-        assert self.proc is not None
-        return self.proc.url
+        return self.procs[0].url
+
+    @property
+    def pids(self) -> list[int]:
+        return [proc.pid for proc in self.procs if proc.pid is not None]
 
 
 class _Served(ServiceProcess):
@@ -164,10 +167,10 @@ async def push_all(bench: Bench, work: Sequence[Push], clients: int) -> tuple[li
     absences = 0
     index = 0
 
-    async def client() -> None:
+    async def client(url: str) -> None:
         nonlocal index, absences
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=bench.url, timeout=120, limits=limits) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
             while index < len(work):
                 push = work[index]
                 index += 1
@@ -185,15 +188,15 @@ async def push_all(bench: Bench, work: Sequence[Push], clients: int) -> tuple[li
                     raise RuntimeError(f"push {push.school} {push.day}: accepted {answer['accepted']}")
                 absences += answer["absences"]
 
-    await asyncio.gather(*(client() for _ in range(clients)))
+    urls = [proc.url for proc in bench.procs]
+    await asyncio.gather(*(client(urls[i % len(urls)]) for i in range(clients)))
     return latencies, absences
 
 
 async def e2e(bench: Bench, pool: asyncpg.Pool, bus: BusCounter, work: Sequence[Push], clients: int) -> Run:
     """Push everything; the clock stops when every 200 is in and every event it caused is on the bus."""
     after_id = await pool.fetchval("SELECT coalesce(max(id), 0) FROM attendance_ingest.outbox")
-    pid = bench.proc.pid if bench.proc else None
-    cpu_before, machine_before = process_cpu_s(pid), machine_ticks()
+    cpu_before, machine_before = sum(map(process_cpu_s, bench.pids)), machine_ticks()
     own_before, pg_before = own_cpu_s(), postgres_cpu_s(bench.pg_dir)
     began = time.perf_counter()
     latencies, absences = await push_all(bench, work, clients)
@@ -209,7 +212,7 @@ async def e2e(bench: Bench, pool: asyncpg.Pool, bus: BusCounter, work: Sequence[
     run = Run(records, e2e_s, http_s, latencies, await outbox_since(pool, after_id), absences)
     busy, total = (after - before for after, before in zip(machine_ticks(), machine_before, strict=True))
     run.extra = {
-        "service_cpu_s": process_cpu_s(pid) - cpu_before,
+        "service_cpu_s": sum(map(process_cpu_s, bench.pids)) - cpu_before,
         "bench_cpu_s": own_cpu_s() - own_before,
         "postgres_cpu_s": postgres_cpu_s(bench.pg_dir) - pg_before,
         "machine_busy_pct": round(100 * busy / total, 1),
@@ -244,7 +247,7 @@ async def run_attendance(
         async with BusCounter(bootstrap) as bus:
             for v, variant in enumerate(variants):
                 await bench.start(variant)
-                say(f"attendance[{variant}]: service up at {bench.url} (pid {bench.proc.pid if bench.proc else '?'})")
+                say(f"attendance[{variant}]: service up at {bench.url} (pids {bench.pids})")
                 if v == 0:
                     section["roll_registration"] = await register(bench, schools, rosters, size.clients)
                     say(f"attendance: rolls registered over HTTP: {section['roll_registration']}")
@@ -256,8 +259,8 @@ async def run_attendance(
                         schools, days[first : first + size.days], size=size.push_size, absent=size.absent, seed=r
                     )
                     profiler = None
-                    if profile_seconds and r == size.runs - 1 and bench.proc and bench.proc.pid:
-                        profiler = Profiler(bench.proc.pid, data / f"profile-{variant}", profile_seconds).start()
+                    if profile_seconds and r == size.runs - 1 and bench.pids:
+                        profiler = Profiler(bench.pids[0], data / f"profile-{variant}", profile_seconds).start()
                     run = await e2e(bench, pool, bus, work, size.clients)
                     if profiler is not None:
                         run.extra["profile"] = await profiler.finish()

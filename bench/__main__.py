@@ -27,6 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from bench.attendance import Size, report, run_attendance
 from tests.integration.support import Counting, create_schema, produce, sample_event, sample_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +148,50 @@ def summary(runs: list[float]) -> dict[str, Any]:
     return {"runs": [round(r) for r in runs], "median": round(statistics.median(runs))}
 
 
+def machine(tansu: bool, bootstrap: str) -> dict[str, Any]:
+    """Where the figures were measured."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "broker": "tansu" if tansu else bootstrap}
+
+
+async def foundation(
+    args: argparse.Namespace, settings: Settings, database_url: str, tansu: bool, bootstrap: str
+) -> dict[str, Any]:
+    """The relay and consumer figures of the foundation."""
+    relay_runs: list[float] = []
+    consumer_runs: dict[str, list[float]] = {mode: [] for mode in CONSUMER_MODES}
+    for run in range(1, args.runs + 1):
+        relay_runs.append(await relay_throughput(settings, database_url, args.events))
+        say(f"run {run}/{args.runs}: outbox relay {relay_runs[-1]:,.0f} events/s")
+        for mode, (label, _) in CONSUMER_MODES.items():
+            consumer_runs[mode].append(await consumer_throughput(settings, database_url, args.events, mode=mode))
+            say(f"run {run}/{args.runs}: consumer, {label} {consumer_runs[mode][-1]:,.0f} events/s")
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(tansu, bootstrap),
+        "events_per_run": args.events,
+        "outbox_relay_events_per_s": summary(relay_runs),
+        "consumer_max_records": settings.consumer_max_records,
+        "consumer_apply_events_per_s": summary(consumer_runs["batch"]),
+        "consumer_inbox_only_events_per_s": summary(consumer_runs["inbox"]),
+        "consumer_per_event_apply_events_per_s": summary(consumer_runs["per_event"]),
+        "note": (
+            "apply: a batch handler writes one row per event with one set-based INSERT per poll; "
+            "inbox only: a batch handler that does nothing; per event: a per-event handler, one INSERT per event"
+        ),
+    }
+
+
+def attendance_size(args: argparse.Namespace) -> Size:
+    """The attendance bench's size: the default, `--quick`, or as given."""
+    default = Size(schools=40, pupils=1000, days=1, runs=2, clients=4) if args.quick else Size(200, 1000, 1, 3, 8)
+    for name in ("schools", "pupils", "days", "clients"):
+        if getattr(args, name) is not None:
+            setattr(default, name, getattr(args, name))
+    if args.attendance_runs is not None:
+        default.runs = args.attendance_runs
+    return default
+
+
 async def main(args: argparse.Namespace) -> None:
     data = ROOT / ".data" / "bench"
     server = os.environ.get("DATABASE_URL") or await asyncio.to_thread(start_postgres, data / "pg")
@@ -166,44 +211,47 @@ async def main(args: argparse.Namespace) -> None:
         consumer_max_records=1000,
     )
     await ensure_topics(settings)
-    relay_runs: list[float] = []
-    consumer_runs: dict[str, list[float]] = {mode: [] for mode in CONSUMER_MODES}
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     try:
-        for run in range(1, args.runs + 1):
-            relay_runs.append(await relay_throughput(settings, database_url, args.events))
-            say(f"run {run}/{args.runs}: outbox relay {relay_runs[-1]:,.0f} events/s")
-            for mode, (label, _) in CONSUMER_MODES.items():
-                consumer_runs[mode].append(await consumer_throughput(settings, database_url, args.events, mode=mode))
-                say(f"run {run}/{args.runs}: consumer, {label} {consumer_runs[mode][-1]:,.0f} events/s")
+        if args.only in (None, "foundation"):
+            results["foundation"] = await foundation(args, settings, database_url, broker is not None, bootstrap)
+        if args.only in (None, "attendance"):
+            size = attendance_size(args)
+            section = await run_attendance(
+                database_url, bootstrap, data, size, args.variants.split(","), say, args.profile_seconds
+            )
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["attendance_ingest"] = section
+            report(section, say)
     finally:
         if broker is not None:
             broker.kill()
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results["foundation"] = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "broker": "tansu" if broker else bootstrap,
-        },
-        "events_per_run": args.events,
-        "outbox_relay_events_per_s": summary(relay_runs),
-        "consumer_max_records": settings.consumer_max_records,
-        "consumer_apply_events_per_s": summary(consumer_runs["batch"]),
-        "consumer_inbox_only_events_per_s": summary(consumer_runs["inbox"]),
-        "consumer_per_event_apply_events_per_s": summary(consumer_runs["per_event"]),
-        "note": (
-            "apply: a batch handler writes one row per event with one set-based INSERT per poll; "
-            "inbox only: a batch handler that does nothing; per event: a per-event handler, one INSERT per event"
-        ),
-    }
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    medians = {k: v["median"] for k, v in results["foundation"].items() if isinstance(v, dict) and "median" in v}
-    say(f"wrote {RESULTS.relative_to(ROOT)}: medians {medians}")
+    say(f"wrote {RESULTS.relative_to(ROOT)} ({', '.join(results)})")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--only", choices=["foundation", "attendance"], help="run one section (the others are kept)")
+    parser.add_argument(
+        "--quick", action="store_true", help="attendance: a small size (40 schools x 1,000 pupils, 2 runs)"
+    )
+    parser.add_argument("--schools", type=int, help="attendance: schools (default 200)")
+    parser.add_argument("--pupils", type=int, help="attendance: pupils per school (default 1,000)")
+    parser.add_argument("--days", type=int, help="attendance: school days pushed per run (default 1)")
+    parser.add_argument("--clients", type=int, help="attendance: concurrent HTTP clients and raw writers (default 8)")
+    parser.add_argument("--attendance-runs", type=int, help="attendance: runs per variant (default 3)")
+    parser.add_argument(
+        "--variants",
+        default="current,bulk,bulk_relay5k,bulk_relay5k_json,bulk_relay5k_json@2",
+        help="attendance, comma-separated: current (the service as is), bulk (the attendance_bulk handler), "
+        "bulk_relay5k (and BAOXUE_RELAY_BATCH_SIZE=5000), bulk_relay5k_json (and the body read by model_validate_json);"
+        " name@2: two service processes, the clients taking turns",
+    )
+    parser.add_argument(
+        "--profile-seconds", type=float, default=10, help="attendance: py-spy the last run of each variant (0: off)"
+    )
     asyncio.run(main(parser.parse_args()))

@@ -246,10 +246,9 @@ if __name__ == "__main__":
     parser.add_argument("--attendance-runs", type=int, help="attendance: runs per variant (default 3)")
     parser.add_argument(
         "--variants",
-        default="current,bulk,bulk_relay5k,bulk_relay5k_json,bulk_relay5k_json@2",
-        help="attendance, comma-separated: current (the service as is), bulk (the attendance_bulk handler), "
-        "bulk_relay5k (and BAOXUE_RELAY_BATCH_SIZE=5000), bulk_relay5k_json (and the body read by model_validate_json);"
-        " name@2: two service processes, the clients taking turns",
+        default="service,service_relay5k,service@2",
+        help="attendance, comma-separated: service (`baoxue serve` as is), service_relay5k (and "
+        "BAOXUE_RELAY_BATCH_SIZE=5000); name@2: two service processes, the clients taking turns",
     )
     parser.add_argument(
         "--profile-seconds", type=float, default=10, help="attendance: py-spy the last run of each variant (0: off)"

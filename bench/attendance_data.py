@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from baoxue_common.pii import check_national_id
-from baoxue_common.regions import region_name
+from baoxue_common.regions import county_problem
 from stdnum import numdb
 
 ABSENT = ("absent_excused", "absent_unexcused")
@@ -35,7 +35,7 @@ def counties_in_use(limit: int) -> list[str]:
     per_province: list[list[str]] = []
     for _, province, _, _, subs in numdb.get("cn/loc").prefixes:
         codes = [f"{province}{sub}" for _, sub, _, _, _ in subs if not sub.endswith("00")]
-        per_province.append([c for c in codes if region_name(c) is not None and _birth_place_since_2011(c)])
+        per_province.append([c for c in codes if county_problem(c) is None and _birth_place_since_2011(c)])
     found: list[str] = []
     for i in range(max(len(p) for p in per_province)):
         found.extend(p[i] for p in per_province if i < len(p))
@@ -65,13 +65,13 @@ def make_schools(count: int, pupils: int, *, max_counties: int = 200) -> tuple[l
         county = counties[i % len(counties)]
         slot = slots[county] = slots.get(county, -1) + 1
         code = f"{county}{slot + 1:04d}"
-        students = [_pupil(county, slot, j) for j in range(pupils)]
+        students = [pupil_record(county, slot, j) for j in range(pupils)]
         schools.append(School(code, county, tuple(s["student_id"] for s in students)))
         rosters[code] = {"as_of": "2026-09-01", "students": students}
     return schools, rosters
 
 
-def _pupil(county: str, slot: int, j: int) -> dict[str, Any]:
+def pupil_record(county: str, slot: int, j: int) -> dict[str, Any]:
     if slot >= 100:
         raise ValueError("at most 100 schools per county (ID sequence numbers would repeat)")
     grade, day_of_year, parity = (j // 2) % 9 + 1, (j // 18) % 365, j % 2

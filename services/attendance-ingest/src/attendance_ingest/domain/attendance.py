@@ -60,15 +60,6 @@ def classify(record: AttendanceRecord, same_day_before: StoredMark | None, previ
     return Mark(None, correction)
 
 
-def unchanged(record: AttendanceRecord, before: StoredMark | None) -> bool:
-    """Whether a record repeats exactly what is on record (an identical repeat changes nothing)."""
-    return before is not None and (before.status, before.reason, before.note) == (
-        record.status,
-        record.reason,
-        record.note,
-    )
-
-
 def day_problems(day: date, today: date, days: SchoolDays) -> list[Problem]:
     """Why a push for `day` cannot be taken: in the future, no calendar, outside every term, holiday or weekend."""
     loc = ["body", "date"]
@@ -92,14 +83,14 @@ def _school_year_holds(school_year: str, day: date) -> bool:
     return date(first, 8, 1) <= day <= date(first + 1, 8, 31)
 
 
-def record_problems(records: Sequence[AttendanceRecord], roll: Collection[str]) -> list[Problem]:
+def record_problems(records: Sequence[AttendanceRecord], off_roll: Collection[str]) -> list[Problem]:
     """Every bad record, each with its index: not on the roll, a duplicate in this request, an unknown status."""
     problems: list[Problem] = []
     seen: set[str] = set()
     for i, record in enumerate(records):
         if record.student_id in seen:
             problems.append({"loc": ["body", "records", i, "student_id"], "msg": "duplicate pupil in this request"})
-        elif record.student_id not in roll:
+        elif record.student_id in off_roll:
             problems.append({"loc": ["body", "records", i, "student_id"], "msg": "not on this school's roll"})
         if record.status not in STATUSES:
             problems.append({"loc": ["body", "records", i, "status"], "msg": f"unknown status {record.status!r}"})

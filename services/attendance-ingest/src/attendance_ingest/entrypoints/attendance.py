@@ -20,7 +20,7 @@ async def post_attendance(
 ) -> AttendanceOut:
     if len(body.records) > MAX_RECORDS:  # the schema already refuses these before parsing them
         raise PayloadTooLarge(f"at most {MAX_RECORDS} records per request; got {len(body.records)}")
-    records = [handlers.AttendanceRecord(**r.model_dump()) for r in body.records]
+    records = [handlers.AttendanceRecord(r.student_id, r.status, r.reason, r.note) for r in body.records]
     result = await handlers.record_attendance(
         rt.uow(), school_code=school_code, day=body.date, records=records, clock=rt.clock
     )

@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from baoxue_common.calendar_store import school_days
 from baoxue_common.clock import Clock
@@ -17,12 +16,10 @@ from baoxue_contracts.events.attendance import AbsenceRecorded, AttendanceSubmit
 from attendance_ingest.adapters import attendance_repository as marks
 from attendance_ingest.adapters.orm import calendars
 from attendance_ingest.domain.attendance import (
-    ABSENT,
     AttendanceRecord,
     classify,
     day_problems,
     record_problems,
-    unchanged,
 )
 from attendance_ingest.handlers.common import county_of
 
@@ -57,21 +54,18 @@ async def record_attendance(
         county = await county_of(uow, school_code)
         days = await school_days(uow.session, calendars, county)
         errors = day_problems(day, clock.today(), days)
-        errors += record_problems(records, await marks.roll_ids(uow.session, school_code))
+        errors += record_problems(records, await marks.off_roll(uow.session, school_code, ids_of(records)))
         if errors:
             raise Unprocessable(f"{len(errors)} problem(s) in the attendance of {day}", errors=errors)
-        before = await marks.day_marks(uow.session, school_code, day)
-        changed = [r for r in records if not unchanged(r, before.get(r.student_id))]
-        returning = [r.student_id for r in changed if r.student_id not in before and r.status not in ABSENT]
         since = days.before(day, LOOKBACK_SCHOOL_DAYS) or day - timedelta(days=2 * LOOKBACK_SCHOOL_DAYS)
-        previous = await marks.previous_statuses(uow.session, school_code, day, since, returning)
-        rows: list[dict[str, Any]] = []
+        written = await marks.write_day(
+            uow.session, school_code=school_code, day=day, since=since, batch_id=batch_id, records=records
+        )
         absences = corrections = 0
         at = clock.at(day)  # 08:00 local time on the school day
-        for record in changed:
-            earlier = before.get(record.student_id)
-            mark = classify(record, earlier, previous.get(record.student_id))
-            rows.append({"day": day, "school_code": school_code, **vars_of(record), "batch_id": batch_id})
+        for w in written:
+            record, earlier = w.record, w.before
+            mark = classify(record, earlier, w.previous_status)
             corrections += mark.correction
             common = {
                 "student_id": record.student_id,
@@ -89,8 +83,7 @@ async def record_attendance(
                 event = PresenceRecorded(**common, status=record.status)
             if event is not None:
                 uow.emit(event, region=county, occurred_at=at, school_code=school_code, subject_id=record.student_id)
-        if rows:
-            await marks.upsert_marks(uow.session, rows)
+        if written:
             counts = await marks.day_counts(uow.session, school_code, day)
             submitted = AttendanceSubmitted(
                 school_code=school_code, date=day, batch_id=batch_id, counts=counts, total=sum(counts.values())
@@ -100,6 +93,6 @@ async def record_attendance(
     return AttendanceResult(batch_id, len(records), absences, corrections)
 
 
-def vars_of(record: AttendanceRecord) -> dict[str, Any]:
-    """The stored columns of a record."""
-    return {"student_id": record.student_id, "status": record.status, "reason": record.reason, "note": record.note}
+def ids_of(records: Sequence[AttendanceRecord]) -> list[str]:
+    """The student ids of a push, in order."""
+    return [r.student_id for r in records]

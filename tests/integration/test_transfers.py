@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import httpx
@@ -173,3 +174,24 @@ async def test_a_region_cannot_take_over_a_school_of_another_county(
         city = auth(stack.token("region:120100"))
         moved = await http.put(f"/v1/schools/{school}", headers=city, json={**takeover, "county_code": "120102"})
         assert moved.status_code == 200 and moved.json()["changed"], "a city may move a school between its counties"
+
+
+async def test_the_same_transfer_requested_twice_at_once_is_stored_and_announced_once(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    school, to = "1101080073", "1101080074"
+    admin, own = stack.token("admin"), auth(stack.token(f"school:{school}"))
+    pupil = kid(SENDER_COUNTY, 5)
+    asked = (date.today() - timedelta(days=1)).isoformat()
+    async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=30) as http:
+        for code in (school, to):
+            await register(http, admin, code, SENDER_COUNTY)
+        roll = await http.put(f"/v1/schools/{school}/roster", headers=own, json={"as_of": asked, "students": [pupil]})
+        assert roll.status_code == 200, roll.text
+        request = {"student_id": pupil["student_id"], "to_school_code": to, "date": asked}
+        url = f"/v1/schools/{school}/transfers"
+        answers = await asyncio.gather(*(http.post(url, headers=own, json=request) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [200, 201], [a.text for a in answers]
+    assert answers[0].json()["transfer_id"] == answers[1].json()["transfer_id"]
+    events = await roster_events(stack.bootstrap, [school], expect=2)
+    assert [e.event_type for e, _ in events].count("TransferRequested") == 1

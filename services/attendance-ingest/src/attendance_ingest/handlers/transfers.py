@@ -50,7 +50,12 @@ async def request_transfer(
             raise Unprocessable(f"{len(errors)} problem(s) in the transfer", errors=errors)
         assert receiver is not None
         transfer = Transfer(uuid.uuid4(), student_id, school_code, to_school_code, day, "pending", None)
-        if existing is not None or not await transfer_repo.add_pending(session, transfer):
+        added = existing is None and await transfer_repo.add_pending(session, transfer)
+        if not added:
+            existing = existing or await transfer_repo.pending_of(session, student_id)  # a racing request won
+            if _same(existing, school_code, to_school_code, day):
+                assert existing is not None
+                return existing, await _due(uow, receiver.county_code, day), False
             raise Conflict(
                 "a transfer of this pupil is already pending",
                 errors=[{"loc": ["body", "student_id"], "msg": "a transfer of this pupil is already pending"}],

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id, student_id
@@ -17,6 +18,7 @@ from baoxue_contracts.topics import DETECTION, VERIFICATION
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH, past_school_days
+from tests.integration.support import school_year_of
 
 COUNTY, SCHOOL = "120103", "1201030041"  # 河西区, Tianjin: no other test's county or city
 
@@ -206,3 +208,38 @@ async def test_a_correction_that_leaves_too_few_days_clears_the_suspicion(
     status = "SELECT status FROM verification.suspicions WHERE suspicion_id = $1"
     assert await scalar(stack.database_url, status, flags[corrected].suspicion_id) == "cleared"
     assert await scalar(stack.database_url, status, flags[kept].suspicion_id) == "open", "15 days still ground it"
+
+
+async def test_thirty_scattered_days_in_a_term_flag_a_suspect_by_the_cumulative_rule(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    base = services["attendance-ingest"].url
+    scattered = pupil(46)["student_id"]
+    yesterday = date.today() - timedelta(days=1)
+    term_start = max(date(school_year_of(yesterday), 8, 1), date(2026, 9, 1))  # the test calendar's one term, roll
+    weekdays = [d for d in past_school_days(120) if d >= term_start]
+    days = weekdays[-59::2]  # every other weekday: no two absences are consecutive school days
+    if len(days) < 30:
+        pytest.skip(f"fewer than 30 alternate weekdays in this term before {date.today()}")
+    counted = "SELECT count(*) FROM verification.absences WHERE student_id = $1"
+    async with httpx.AsyncClient(timeout=10) as http:
+        token = await enrol(http, stack, base, [pupil(46)])
+        for day in days[:29]:
+            await push(http, base, token, day, {scattered: "absent_unexcused"})
+
+        async def applied(n: int) -> bool:
+            return int(await scalar(stack.database_url, counted, scattered)) == n and await verification_published(
+                stack.database_url
+            )
+
+        await eventually(lambda: applied(29))
+        assert await events_on(stack.bootstrap, DETECTION, "SuspectedDropoutFlagged", {scattered}) == [], "29 is short"
+        await push(http, base, token, days[29], {scattered: "absent_unexcused"})
+        await eventually(lambda: applied(30))
+
+    flags = await events_on(stack.bootstrap, DETECTION, "SuspectedDropoutFlagged", {scattered})
+    assert [(f.source, f.cumulative_unexcused_days, f.consecutive_unexcused_days) for f in flags] == [
+        ("attendance", 30, 1)
+    ]
+    assert flags[0].reason.startswith("cumulative: 30 school days")
+    assert await events_on(stack.bootstrap, DETECTION, "EarlyWarningRaised", {scattered}) == [], "no run of 3"

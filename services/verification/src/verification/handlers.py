@@ -91,7 +91,7 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
     rules, _ = effective_rules(county, {})
     unexcused, excused = await repo.absence_days(uow.session, student_id)
     found = assess(day, unexcused, excused, days, rules)
-    if not found.warn and found.suspect_reason is None:
+    if not found.warn and found.suspect_by is None:
         return
     groups = await repo.pupil_groups(uow.session, student_id)
     last = found.run[-1] if found.run else day

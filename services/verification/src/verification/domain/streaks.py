@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from baoxue_common.calendar import SchoolDays
 
@@ -60,15 +61,22 @@ class Assessment:
     run: list[date]
     in_term: list[date]
     warn: bool
-    suspect_reason: str | None
+    suspect_by: Literal["consecutive", "cumulative"] | None
+
+    @property
+    def suspect_reason(self) -> str | None:
+        """Why the pupil is a suspect, in words, if they are."""
+        if self.suspect_by == "consecutive":
+            return f"{len(self.run)} consecutive school days of unexcused absence from {self.run[0]} to {self.run[-1]}"
+        if self.suspect_by == "cumulative":
+            return f"cumulative: {len(self.in_term)} school days of unexcused absence in the term by {self.in_term[-1]}"
+        return None
 
     @property
     def grounds(self) -> tuple[date, date] | None:
         """The first and last day the suspicion rests on (the run, else the term's absences)."""
-        if self.suspect_reason is None:
-            return None
-        basis = self.run if self.run and self.suspect_reason.startswith("consecutive") else self.in_term
-        return basis[0], basis[-1]
+        basis = {"consecutive": self.run, "cumulative": self.in_term}.get(self.suspect_by or "")
+        return (basis[0], basis[-1]) if basis else None
 
 
 def assess(
@@ -77,12 +85,12 @@ def assess(
     """Judge the run containing `day` and the term's total against the thresholds."""
     run = run_containing(day, unexcused, excused, days)
     in_term = unexcused_in_term(day, unexcused, days)
-    reason: str | None = None
+    by: Literal["consecutive", "cumulative"] | None = None
     if len(run) >= rules.suspect_after_consecutive_unexcused:
-        reason = f"consecutive: {len(run)} consecutive school days of unexcused absence from {run[0]} to {run[-1]}"
+        by = "consecutive"
     elif len(in_term) >= rules.suspect_after_cumulative_unexcused_in_term:
-        reason = f"cumulative: {len(in_term)} school days of unexcused absence in the term by {in_term[-1]}"
-    return Assessment(run, in_term, len(run) >= rules.home_visit_after_consecutive_unexcused, reason)
+        by = "cumulative"
+    return Assessment(run, in_term, len(run) >= rules.home_visit_after_consecutive_unexcused, by)
 
 
 def still_grounded(
@@ -91,7 +99,7 @@ def still_grounded(
     """Whether the unexcused days left within a suspicion's grounds still meet either threshold."""
     start, end = grounds
     for day in sorted(d for d in unexcused if start <= d <= end):
-        if assess(day, unexcused, excused, days, rules).suspect_reason is not None:
+        if assess(day, unexcused, excused, days, rules).suspect_by is not None:
             return True
     return False
 

@@ -171,42 +171,47 @@ async def test_a_correction_that_leaves_too_few_days_clears_the_suspicion(
     stack: Stack, services: dict[str, ServiceProcess]
 ) -> None:
     base = services["attendance-ingest"].url
-    corrected, kept = pupil(44)["student_id"], pupil(45)["student_id"]
+    corrected, excused, kept = (pupil(s)["student_id"] for s in (44, 47, 45))
     days = past_school_days(16)
     async with httpx.AsyncClient(timeout=10) as http:
-        token = await enrol(http, stack, base, [pupil(44), pupil(45)])
-        # corrected: 15 days in a row. kept: 16, so correcting its first day still leaves 15.
+        token = await enrol(http, stack, base, [pupil(44), pupil(45), pupil(47)])
+        # corrected, excused: 15 days in a row. kept: 16, so correcting its first day still leaves 15.
         for i, day in enumerate(days):
-            marks = {kept: "absent_unexcused"} | ({corrected: "absent_unexcused"} if i else {})
+            marks = {kept: "absent_unexcused"} | (
+                {corrected: "absent_unexcused", excused: "absent_unexcused"} if i else {}
+            )
             await push(http, base, token, day, marks)
 
-        async def both_flagged() -> list[Any]:
-            flags = await events_on(stack.bootstrap, DETECTION, "SuspectedDropoutFlagged", {corrected, kept})
-            return flags if len(flags) == 2 else []
+        async def all_flagged() -> list[Any]:
+            flags = await events_on(stack.bootstrap, DETECTION, "SuspectedDropoutFlagged", {corrected, excused, kept})
+            return flags if len(flags) == 3 else []
 
-        flags = {f.student_id: f for f in await eventually(both_flagged)}
+        flags = {f.student_id: f for f in await eventually(all_flagged)}
         assert flags[corrected].consecutive_unexcused_days == 15 and flags[corrected].source == "attendance"
 
         middle = days[8]
         assert (await push(http, base, token, middle, {corrected: "present"}))["corrections"] == 1
+        assert (await push(http, base, token, days[9], {excused: "absent_excused"}))["corrections"] == 1
         assert (await push(http, base, token, days[0], {kept: "present"}))["corrections"] == 1
 
-    gone = "SELECT count(*) = 0 FROM verification.absences WHERE student_id = $1 AND day = $2"
+    stored = "SELECT status FROM verification.absences WHERE student_id = $1 AND day = $2"
+    expected = ((corrected, middle, None), (kept, days[0], None), (excused, days[9], "absent_excused"))
 
     async def cleared() -> list[Any]:
-        for sid, day in ((corrected, middle), (kept, days[0])):
-            if not await scalar(stack.database_url, gone, sid, day):
+        for sid, day, status in expected:
+            if await scalar(stack.database_url, stored, sid, day) != status:
                 return []
         if not await verification_published(stack.database_url):
             return []
-        return await events_on(stack.bootstrap, VERIFICATION, "SuspicionCleared", {corrected, kept})
+        return await events_on(stack.bootstrap, VERIFICATION, "SuspicionCleared", {corrected, excused, kept})
 
     found = await eventually(cleared)
-    assert [(c.student_id, c.reason, c.source, c.suspicion_id) for c in found] == [
-        (corrected, "data_error", "attendance", flags[corrected].suspicion_id)
-    ]
+    assert sorted((c.student_id, c.reason, c.source, c.suspicion_id) for c in found) == sorted(
+        (sid, "data_error", "attendance", flags[sid].suspicion_id) for sid in (corrected, excused)
+    )
     status = "SELECT status FROM verification.suspicions WHERE suspicion_id = $1"
-    assert await scalar(stack.database_url, status, flags[corrected].suspicion_id) == "cleared"
+    for sid in (corrected, excused):
+        assert await scalar(stack.database_url, status, flags[sid].suspicion_id) == "cleared"
     assert await scalar(stack.database_url, status, flags[kept].suspicion_id) == "open", "15 days still ground it"
 
 

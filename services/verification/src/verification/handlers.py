@@ -56,7 +56,7 @@ async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: Unit
             await repo.hold_absence(uow.session, event.student_id, event.date, envelope.region, event.school_code)
         return
     if event.correction:
-        await retract(uow, event.student_id, envelope.region, event.date, days)
+        await retract(uow, event.student_id, envelope, event.date, days)
     await judge(uow, event.student_id, event.school_code, envelope.region, event.date, days)
 
 
@@ -66,7 +66,7 @@ async def presence_recorded(event: PresenceRecorded, envelope: Envelope, uow: Un
     if event.correction:
         await repo.release_absence(uow.session, event.student_id, event.date)
         days = await school_days(uow.session, calendars, envelope.region)
-        await retract(uow, event.student_id, envelope.region, event.date, days)
+        await retract(uow, event.student_id, envelope, event.date, days)
 
 
 async def calendar_published(event: CalendarPublished, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -131,11 +131,12 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
         uow.emit(flagged, **where)
 
 
-async def retract(uow: UnitOfWork, student_id: str, county: str, day: date, days: SchoolDays) -> None:
+async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: date, days: SchoolDays) -> None:
     """End the pupil's open attendance suspicion if a corrected day leaves its grounds short of both thresholds."""
     open_one = await repo.open_attendance_suspicion(uow.session, student_id)
-    if open_one is None or not open_one.grounds_start <= day <= open_one.grounds_end:
+    if open_one is None or not open_one.grounds_start <= day <= open_one.grounds_end or not can_judge(days, day):
         return
+    county = envelope.region
     rules, _ = effective_rules(county, {})
     unexcused, excused = await repo.absence_days(uow.session, student_id)
     if still_grounded((open_one.grounds_start, open_one.grounds_end), unexcused, excused, days, rules):
@@ -148,14 +149,12 @@ async def retract(uow: UnitOfWork, student_id: str, county: str, day: date, days
         school_code=open_one.school_code,
         student_id=student_id,
         reason="data_error",
-        cleared_on=day,
+        cleared_on=envelope.recorded_at.date(),
         note=f"the school corrected {day}: the unexcused absences left no longer meet a threshold",
         groups=await repo.pupil_groups(uow.session, student_id),
     )
-    at = datetime.now(UTC)
-    uow.emit(
-        cleared, region=open_one.county_code, occurred_at=at, school_code=open_one.school_code, subject_id=student_id
-    )
+    where = {"region": open_one.county_code, "school_code": open_one.school_code, "subject_id": student_id}
+    uow.emit(cleared, occurred_at=envelope.recorded_at, **where)
 
 
 EVENT_HANDLERS: EventHandlers = {

@@ -1,5 +1,9 @@
 """Verification reacts to attendance: early warnings at the home-visit threshold, suspects at the next.
 
+Each absence is judged by the whole run of unexcused school days containing it (see domain.streaks), so days
+may arrive in any order; a warning covers its run however it grows. A correction that leaves an open
+attendance suspicion without grounds ends it (SuspicionCleared, data_error).
+
 Streaks count school days of the pupil's county, from the calendars verification learns through
 CalendarPublished. That event and the absences travel on different topics in no order, so an unexcused
 absence whose day no known calendar spans is kept and judged when a covering calendar arrives (never
@@ -24,12 +28,12 @@ from baoxue_contracts.events.attendance import (
     StudentEnrolled,
     StudentUpdated,
 )
-from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDropoutFlagged
+from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDropoutFlagged, SuspicionCleared
 
 from verification.adapters import repository as repo
 from verification.adapters.orm import calendars
 from verification.domain.rules import effective_rules
-from verification.domain.streaks import can_judge, streak_ending
+from verification.domain.streaks import assess, can_judge, still_grounded
 
 
 async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -38,20 +42,31 @@ async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Enve
 
 
 async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Store the absence and check the pupil's streak, or keep it for later if no calendar spans its day yet."""
+    """Store the absence and judge the run around it, or keep it for later if no calendar spans its day yet.
+
+    An excused absence is judged too: it may bridge two runs. One that corrects an unexcused day may end the
+    suspicion that day grounded.
+    """
     await repo.set_absence(uow.session, event.student_id, event.date, event.status)
-    if event.status != "absent_unexcused":
+    if event.status not in ("absent_unexcused", "absent_excused"):
         return
     days = await school_days(uow.session, calendars, envelope.region)
     if not can_judge(days, event.date):
-        await repo.hold_absence(uow.session, event.student_id, event.date, envelope.region, event.school_code)
+        if event.status == "absent_unexcused":
+            await repo.hold_absence(uow.session, event.student_id, event.date, envelope.region, event.school_code)
         return
+    if event.correction:
+        await retract(uow, event.student_id, envelope, event.date, days)
     await judge(uow, event.student_id, event.school_code, envelope.region, event.date, days)
 
 
-async def presence_recorded(event: PresenceRecorded, _: Envelope, uow: UnitOfWork) -> None:
-    """A present day ends the pupil's streak."""
+async def presence_recorded(event: PresenceRecorded, envelope: Envelope, uow: UnitOfWork) -> None:
+    """A present day breaks the pupil's run; a correction may end the suspicion it grounded."""
     await repo.set_absence(uow.session, event.student_id, event.date, None)
+    if event.correction:
+        await repo.release_absence(uow.session, event.student_id, event.date)
+        days = await school_days(uow.session, calendars, envelope.region)
+        await retract(uow, event.student_id, envelope, event.date, days)
 
 
 async def calendar_published(event: CalendarPublished, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -72,28 +87,29 @@ async def calendar_published(event: CalendarPublished, envelope: Envelope, uow: 
 
 
 async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str, day: date, days: SchoolDays) -> None:
-    """Check the streak of unexcused school days ending on `day` against the county's thresholds."""
+    """Judge the whole run of unexcused school days containing `day`, and the term's total, against the thresholds."""
     rules, _ = effective_rules(county, {})
-    streak = streak_ending(await repo.unexcused_days(uow.session, student_id, day), day, days)
-    if len(streak) < rules.home_visit_after_consecutive_unexcused:
+    unexcused, excused = await repo.absence_days(uow.session, student_id)
+    found = assess(day, unexcused, excused, days, rules)
+    if not found.warn and found.suspect_by is None:
         return
     groups = await repo.pupil_groups(uow.session, student_id)
-    at = datetime.combine(day, time(12, 0), tzinfo=UTC)
+    last = found.run[-1] if found.run else day
+    at = datetime.combine(last, time(12, 0), tzinfo=UTC)
     where: dict[str, Any] = {"region": county, "occurred_at": at, "school_code": school_code, "subject_id": student_id}
-    warning_id = await repo.add_warning(uow.session, student_id, streak[0], day)
-    if warning_id is not None:
+    if found.warn and (warning_id := await repo.add_warning(uow.session, student_id, (found.run[0], last), last)):
         warning = EarlyWarningRaised(
             warning_id=warning_id,
             student_id=student_id,
             school_code=school_code,
             county_code=county,
-            raised_on=day,
-            consecutive_unexcused_days=len(streak),
+            raised_on=last,
+            consecutive_unexcused_days=len(found.run),
             threshold=rules.home_visit_after_consecutive_unexcused,
             groups=groups,
         )
         uow.emit(warning, **where)
-    if len(streak) < rules.suspect_after_consecutive_unexcused:
+    if found.suspect_reason is None or found.grounds is None:
         return
     suspicion = {
         "suspicion_id": uuid.uuid4(),
@@ -101,12 +117,44 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
         "county_code": county,
         "school_code": school_code,
         "student_id": student_id,
-        "flagged_on": day,
-        "reason": f"{len(streak)} consecutive school days of unexcused absence since {streak[0]}",
+        "flagged_on": last,
+        "reason": found.suspect_reason,
     }
-    if await repo.open_suspicion(uow.session, suspicion):
-        flagged = SuspectedDropoutFlagged(**suspicion, consecutive_unexcused_days=len(streak), groups=groups)
+    start, end = found.grounds
+    if await repo.open_suspicion(uow.session, {**suspicion, "grounds_start": start, "grounds_end": end}):
+        flagged = SuspectedDropoutFlagged(
+            **suspicion,
+            consecutive_unexcused_days=len(found.run) or None,
+            cumulative_unexcused_days=len(found.in_term) or None,
+            groups=groups,
+        )
         uow.emit(flagged, **where)
+
+
+async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: date, days: SchoolDays) -> None:
+    """End the pupil's open attendance suspicion if a corrected day leaves its grounds short of both thresholds."""
+    open_one = await repo.open_attendance_suspicion(uow.session, student_id)
+    if open_one is None or not open_one.grounds_start <= day <= open_one.grounds_end or not can_judge(days, day):
+        return
+    county = envelope.region
+    rules, _ = effective_rules(county, {})
+    unexcused, excused = await repo.absence_days(uow.session, student_id)
+    if still_grounded((open_one.grounds_start, open_one.grounds_end), unexcused, excused, days, rules):
+        return
+    await repo.clear_suspicion(uow.session, open_one.suspicion_id)
+    cleared = SuspicionCleared(
+        suspicion_id=open_one.suspicion_id,
+        source="attendance",
+        county_code=open_one.county_code,
+        school_code=open_one.school_code,
+        student_id=student_id,
+        reason="data_error",
+        cleared_on=envelope.recorded_at.date(),
+        note=f"the school corrected {day}: the unexcused absences left no longer meet a threshold",
+        groups=await repo.pupil_groups(uow.session, student_id),
+    )
+    where = {"region": open_one.county_code, "school_code": open_one.school_code, "subject_id": student_id}
+    uow.emit(cleared, occurred_at=envelope.recorded_at, **where)
 
 
 EVENT_HANDLERS: EventHandlers = {

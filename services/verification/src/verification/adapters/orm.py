@@ -36,7 +36,9 @@ warnings = sa.Table(
     sa.Column("student_id", sa.String(25), nullable=False),
     sa.Column("streak_start", sa.Date, nullable=False),
     sa.Column("raised_on", sa.Date, nullable=False),
-    sa.UniqueConstraint("student_id", "streak_start", name="warnings_once_per_streak"),
+    # The run's last day: a run that grows either way and overlaps a warned one is the same episode.
+    sa.Column("run_end", sa.Date, nullable=False),
+    sa.Index("warnings_by_pupil", "student_id", "streak_start"),
 )
 
 suspicions = sa.Table(
@@ -50,6 +52,9 @@ suspicions = sa.Table(
     sa.Column("status", sa.Text, nullable=False, server_default="open"),
     sa.Column("flagged_on", sa.Date, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
+    # First and last absence an attendance suspicion rests on: a correction in between may end it.
+    sa.Column("grounds_start", sa.Date),
+    sa.Column("grounds_end", sa.Date),
     sa.Index(
         "suspicions_one_open_per_pupil",
         "student_id",

@@ -41,22 +41,47 @@ async def set_absence(session: AsyncSession, student_id: str, day: date, status:
     )
 
 
-async def unexcused_days(session: AsyncSession, student_id: str, until: date) -> set[date]:
-    """The pupil's unexcused absence days up to a day."""
-    rows = await session.scalars(
-        sa.select(absences.c.day).where(
-            absences.c.student_id == student_id, absences.c.day <= until, absences.c.status == "absent_unexcused"
+async def absence_days(session: AsyncSession, student_id: str) -> tuple[set[date], set[date]]:
+    """The pupil's unexcused and excused absence days."""
+    rows = await session.execute(
+        sa.select(absences.c.day, absences.c.status).where(absences.c.student_id == student_id)
+    )
+    unexcused: set[date] = set()
+    excused: set[date] = set()
+    for day, status in rows:
+        (unexcused if status == "absent_unexcused" else excused).add(day)
+    return unexcused, excused
+
+
+async def add_warning(
+    session: AsyncSession, student_id: str, run: tuple[date, date], raised_on: date
+) -> uuid.UUID | None:
+    """Record one early warning per run; return its id, or None if a warning overlaps the run (it is widened)."""
+    start, end = run
+    overlapping = (
+        sa.select(warnings.c.warning_id)
+        .where(warnings.c.student_id == student_id, warnings.c.streak_start <= end, warnings.c.run_end >= start)
+        .order_by(warnings.c.streak_start)
+        .limit(1)
+        .with_for_update()
+    )
+    earlier = await session.scalar(overlapping)
+    if earlier is not None:
+        await session.execute(
+            sa.update(warnings)
+            .where(warnings.c.warning_id == earlier)
+            .values(
+                streak_start=sa.func.least(warnings.c.streak_start, start),
+                run_end=sa.func.greatest(warnings.c.run_end, end),
+            )
+        )
+        return None
+    warning_id = uuid.uuid4()
+    await session.execute(
+        insert(warnings).values(
+            warning_id=warning_id, student_id=student_id, streak_start=start, run_end=end, raised_on=raised_on
         )
     )
-    return set(rows.all())
-
-
-async def add_warning(session: AsyncSession, student_id: str, streak_start: date, raised_on: date) -> uuid.UUID | None:
-    """Record one early warning per streak; return its id, or None if this streak already had one."""
-    stmt = insert(warnings).values(
-        warning_id=uuid.uuid4(), student_id=student_id, streak_start=streak_start, raised_on=raised_on
-    )
-    warning_id: uuid.UUID | None = await session.scalar(stmt.on_conflict_do_nothing().returning(warnings.c.warning_id))
     return warning_id
 
 
@@ -68,6 +93,28 @@ async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
         index_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
     )
     return (await session.scalar(stmt.returning(suspicions.c.suspicion_id))) is not None
+
+
+async def open_attendance_suspicion(session: AsyncSession, student_id: str) -> sa.Row[Any] | None:
+    """The pupil's open suspicion if attendance alone raised it and its grounds are known."""
+    rows = await session.execute(
+        sa.select(suspicions)
+        .where(
+            suspicions.c.student_id == student_id,
+            suspicions.c.status == "open",
+            suspicions.c.source == "attendance",
+            suspicions.c.grounds_start.is_not(None),
+        )
+        .with_for_update()
+    )
+    return rows.first()
+
+
+async def clear_suspicion(session: AsyncSession, suspicion_id: uuid.UUID) -> None:
+    """Mark an open suspicion cleared."""
+    await session.execute(
+        sa.update(suspicions).where(suspicions.c.suspicion_id == suspicion_id).values(status="cleared")
+    )
 
 
 async def hold_absence(session: AsyncSession, student_id: str, day: date, county: str, school_code: str) -> None:

@@ -33,12 +33,37 @@ from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDr
 from verification.adapters import repository as repo
 from verification.adapters.orm import calendars
 from verification.domain.rules import effective_rules
+from verification.domain.standing import Standing, reissued
 from verification.domain.streaks import assess, can_judge, still_grounded
 
 
 async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Keep the pupil's school, county and priority groups for the flags raised later."""
-    await repo.remember_pupil(uow.session, event.student_id, event.school_code, envelope.region, list(event.groups))
+    """Keep the pupil's school, county, groups and poverty household; re-issue open flags that carried others.
+
+    roster.v1 and attendance.v1 arrive in no order, so a flag raised before the pupil's StudentEnrolled carries no
+    groups. When the roll's event arrives, or a StudentUpdated changes them, every open suspicion of the pupil
+    whose stored groups or poverty household differ is updated and its SuspectedDropoutFlagged emitted again with
+    the same suspicion_id, source, reason, flagged_on, county and school (the ledger takes a known suspicion_id
+    as an update). A repeat that changes neither emits nothing.
+    """
+    known = Standing.of(event.groups, event.poverty_household)
+    await repo.remember_pupil(uow.session, event.student_id, event.school_code, envelope.region, known)
+    for row in await repo.open_suspicions_of(uow.session, event.student_id):
+        fields = reissued(flag_of(row), Standing.of(row.groups, row.poverty_household), known)
+        if fields is None:
+            continue
+        await repo.set_suspicion_standing(uow.session, row.suspicion_id, known)
+        # Never dated before the flag it updates, though the roll's event may have happened earlier.
+        at = max(datetime.combine(row.flagged_on, time(12, 0), tzinfo=UTC), envelope.occurred_at)
+        where = {"region": row.county_code, "school_code": row.school_code, "subject_id": event.student_id}
+        uow.emit(SuspectedDropoutFlagged(**fields), occurred_at=at, **where)
+
+
+def flag_of(row: Any) -> dict[str, Any]:
+    """The fields of the SuspectedDropoutFlagged a stored suspicion was raised with, its standing aside."""
+    names = ("suspicion_id", "source", "county_code", "school_code", "student_id", "flagged_on", "reason")
+    counts = ("consecutive_unexcused_days", "cumulative_unexcused_days")
+    return {name: getattr(row, name) for name in names + counts}
 
 
 async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -93,7 +118,7 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
     found = assess(day, unexcused, excused, days, rules)
     if not found.warn and found.suspect_by is None:
         return
-    groups = await repo.pupil_groups(uow.session, student_id)
+    standing = await repo.pupil_standing(uow.session, student_id)
     last = found.run[-1] if found.run else day
     at = datetime.combine(last, time(12, 0), tzinfo=UTC)
     where: dict[str, Any] = {"region": county, "occurred_at": at, "school_code": school_code, "subject_id": student_id}
@@ -106,7 +131,7 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
             raised_on=last,
             consecutive_unexcused_days=len(found.run),
             threshold=rules.home_visit_after_consecutive_unexcused,
-            groups=groups,
+            groups=standing.groups,
         )
         uow.emit(warning, **where)
     if found.suspect_reason is None or found.grounds is None:
@@ -119,16 +144,14 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
         "student_id": student_id,
         "flagged_on": last,
         "reason": found.suspect_reason,
+        "consecutive_unexcused_days": len(found.run) or None,
+        "cumulative_unexcused_days": len(found.in_term) or None,
     }
     start, end = found.grounds
-    if await repo.open_suspicion(uow.session, {**suspicion, "grounds_start": start, "grounds_end": end}):
-        flagged = SuspectedDropoutFlagged(
-            **suspicion,
-            consecutive_unexcused_days=len(found.run) or None,
-            cumulative_unexcused_days=len(found.in_term) or None,
-            groups=groups,
-        )
-        uow.emit(flagged, **where)
+    carried = {"groups": standing.groups, "poverty_household": standing.poverty_household}
+    row = {**suspicion, "grounds_start": start, "grounds_end": end, **carried, "groups": list(standing.groups)}
+    if await repo.open_suspicion(uow.session, row):
+        uow.emit(SuspectedDropoutFlagged(**suspicion, **carried), **where)
 
 
 async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: date, days: SchoolDays) -> None:
@@ -151,7 +174,7 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
         reason="data_error",
         cleared_on=envelope.recorded_at.date(),
         note=f"the school corrected {day}: the unexcused absences left no longer meet a threshold",
-        groups=await repo.pupil_groups(uow.session, student_id),
+        groups=(await repo.pupil_standing(uow.session, student_id)).groups,
     )
     where = {"region": open_one.county_code, "school_code": open_one.school_code, "subject_id": student_id}
     uow.emit(cleared, occurred_at=envelope.recorded_at, **where)

@@ -19,6 +19,7 @@ pupils = sa.Table(
     sa.Column("school_code", sa.String(10), nullable=False),
     sa.Column("county_code", sa.String(6), nullable=False),
     sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 absences = sa.Table(
@@ -55,6 +56,11 @@ suspicions = sa.Table(
     # First and last absence an attendance suspicion rests on: a correction in between may end it.
     sa.Column("grounds_start", sa.Date),
     sa.Column("grounds_end", sa.Date),
+    # What the last SuspectedDropoutFlagged carried: a roll change re-issues the flag only if these differ.
+    sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("consecutive_unexcused_days", sa.Integer),
+    sa.Column("cumulative_unexcused_days", sa.Integer),
     sa.Index(
         "suspicions_one_open_per_pupil",
         "student_id",

@@ -12,22 +12,33 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verification.adapters.orm import absences, pending_absences, pupils, suspicions, warnings
+from verification.domain.standing import Standing
 
 
 async def remember_pupil(
-    session: AsyncSession, student_id: str, school_code: str, county: str, groups: list[str]
+    session: AsyncSession, student_id: str, school_code: str, county: str, standing: Standing
 ) -> None:
-    """Keep the copy of a pupil's school, county and priority groups."""
-    stmt = insert(pupils).values(student_id=student_id, school_code=school_code, county_code=county, groups=groups)
+    """Keep the copy of a pupil's school, county, priority groups and poverty household."""
+    stmt = insert(pupils).values(
+        student_id=student_id,
+        school_code=school_code,
+        county_code=county,
+        groups=list(standing.groups),
+        poverty_household=standing.poverty_household,
+    )
     await session.execute(
         stmt.on_conflict_do_update(index_elements=[pupils.c.student_id], set_=dict(stmt.excluded.items()))
     )
 
 
-async def pupil_groups(session: AsyncSession, student_id: str) -> tuple[str, ...]:
-    """The priority groups of a pupil, if known."""
-    groups = await session.scalar(sa.select(pupils.c.groups).where(pupils.c.student_id == student_id))
-    return tuple(groups or ())
+async def pupil_standing(session: AsyncSession, student_id: str) -> Standing:
+    """The priority groups and poverty household of a pupil (none and False if the roll has not told yet)."""
+    row = (
+        await session.execute(
+            sa.select(pupils.c.groups, pupils.c.poverty_household).where(pupils.c.student_id == student_id)
+        )
+    ).first()
+    return Standing.of(row.groups, row.poverty_household) if row else Standing()
 
 
 async def set_absence(session: AsyncSession, student_id: str, day: date, status: str | None) -> None:
@@ -108,6 +119,26 @@ async def open_attendance_suspicion(session: AsyncSession, student_id: str) -> s
         .with_for_update()
     )
     return rows.first()
+
+
+async def open_suspicions_of(session: AsyncSession, student_id: str) -> list[sa.Row[Any]]:
+    """Every open suspicion of a pupil, locked for update."""
+    rows = await session.execute(
+        sa.select(suspicions)
+        .where(suspicions.c.student_id == student_id, suspicions.c.status == "open")
+        .order_by(suspicions.c.flagged_on)
+        .with_for_update()
+    )
+    return list(rows)
+
+
+async def set_suspicion_standing(session: AsyncSession, suspicion_id: uuid.UUID, standing: Standing) -> None:
+    """Record the standing a suspicion's flag now carries."""
+    await session.execute(
+        sa.update(suspicions)
+        .where(suspicions.c.suspicion_id == suspicion_id)
+        .values(groups=list(standing.groups), poverty_household=standing.poverty_household)
+    )
 
 
 async def clear_suspicion(session: AsyncSession, suspicion_id: uuid.UUID) -> None:

@@ -1,25 +1,52 @@
-"""Ledger reacts to suspects: each enters the county's suspected ledger (疑似辍学学生台账) once."""
+"""Ledger follows verification: each suspect enters the county's suspected ledger (疑似辍学学生台账) once,
+a repeated flag updates its groups and poverty, and a cleared suspicion leaves the open suspects."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 from baoxue_common.consumer import EventHandlers
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
-from baoxue_contracts.events.ledger import LedgerEntryChanged
-from baoxue_contracts.events.verification import SuspectedDropoutFlagged
+from baoxue_contracts.events.ledger import LedgerChange, LedgerEntryChanged
+from baoxue_contracts.events.verification import SuspectedDropoutFlagged, SuspicionCleared
 
 from ledger.adapters import repository as repo
-from ledger.domain.ledgers import PENDING
+from ledger.domain.ledgers import CLEARED, PENDING, can_clear, group_list, profile_changes
+
+
+def _tell(uow: UnitOfWork, entry: dict[str, Any], change: LedgerChange, day: date, previous: str | None) -> None:
+    """Emit the entry's new state for reporting."""
+    changed = LedgerEntryChanged(
+        ledger="suspected",
+        entry_id=entry["entry_id"],
+        change=change,
+        county_code=entry["county_code"],
+        school_code=entry["school_code"],
+        student_id=entry["student_id"],
+        status=entry["status"],
+        previous_status=previous,
+        source=entry["source"],
+        groups=tuple(entry["groups"]),
+        poverty_household=entry["poverty_household"],
+        changed_on=day,
+        flagged_on=entry["flagged_on"],
+    )
+    uow.emit(
+        changed,
+        region=entry["county_code"],
+        occurred_at=datetime.combine(day, time(12, 0), tzinfo=UTC),
+        school_code=entry["school_code"],
+        subject_id=entry["student_id"],
+    )
 
 
 async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Enter the suspect in the county's suspected ledger and tell reporting."""
-    entry_id = uuid.uuid4()
+    """Enter a new suspect; for a known suspicion, take its new groups or poverty flag if they differ."""
     row = {
-        "entry_id": entry_id,
+        "entry_id": uuid.uuid4(),
         "suspicion_id": event.suspicion_id,
         "county_code": event.county_code,
         "school_code": event.school_code,
@@ -27,30 +54,32 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
         "source": event.source,
         "status": PENDING,
         "reason": event.reason,
-        "groups": list(event.groups),
+        "groups": group_list(event.groups),
+        "poverty_household": event.poverty_household,
         "flagged_on": event.flagged_on,
     }
-    if not await repo.add_suspect(uow.session, row):
+    if await repo.add_suspect(uow.session, row):
+        _tell(uow, row, "added", event.flagged_on, None)
         return
-    changed = LedgerEntryChanged(
-        ledger="suspected",
-        entry_id=entry_id,
-        change="added",
-        county_code=event.county_code,
-        school_code=event.school_code,
-        student_id=event.student_id,
-        status=PENDING,
-        source=event.source,
-        groups=event.groups,
-        changed_on=event.flagged_on,
-    )
-    uow.emit(
-        changed,
-        region=event.county_code,
-        occurred_at=datetime.combine(event.flagged_on, time(12, 0), tzinfo=UTC),
-        school_code=event.school_code,
-        subject_id=event.student_id,
-    )
+    stored = await repo.suspect_of(uow.session, event.suspicion_id)
+    if stored is None:
+        return
+    changes = profile_changes(stored, event.groups, event.poverty_household)
+    if not changes:
+        return  # a redelivery, or a re-flag that brings nothing new
+    await repo.update_suspect(uow.session, stored["entry_id"], changes)
+    # The status stays as it is: a re-flag never reopens a cleared suspect. A re-flag keeps its flag's date.
+    _tell(uow, stored | changes, "updated", event.flagged_on, stored["status"])
 
 
-EVENT_HANDLERS: EventHandlers = {SuspectedDropoutFlagged: [suspect_flagged]}
+async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: UnitOfWork) -> None:
+    """An open suspect whose suspicion was cleared leaves the open suspects, keeping the reason."""
+    stored = await repo.suspect_of(uow.session, event.suspicion_id)
+    if stored is None or not can_clear(stored["status"]):
+        return  # unknown, already cleared or confirmed, or a redelivery
+    changes = {"status": CLEARED, "clear_reason": event.reason, "cleared_on": event.cleared_on}
+    await repo.update_suspect(uow.session, stored["entry_id"], changes)
+    _tell(uow, stored | changes, "updated", event.cleared_on, stored["status"])
+
+
+EVENT_HANDLERS: EventHandlers = {SuspectedDropoutFlagged: [suspect_flagged], SuspicionCleared: [suspicion_cleared]}

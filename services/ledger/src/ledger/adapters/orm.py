@@ -23,6 +23,9 @@ suspected = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("flagged_on", sa.Date, nullable=False),
+    sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("clear_reason", sa.Text),
+    sa.Column("cleared_on", sa.Date),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("suspected_by_county", "county_code", "flagged_on"),
 )

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.adapters.orm import suspected
+from ledger.domain.ledgers import CLEARED
 
 
 async def add_suspect(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Enter a suspect once per suspicion; return whether it was new."""
     stmt = insert(suspected).values(**row).on_conflict_do_nothing(index_elements=[suspected.c.suspicion_id])
     return (await session.scalar(stmt.returning(suspected.c.entry_id))) is not None
+
+
+async def suspect_of(session: AsyncSession, suspicion_id: UUID) -> dict[str, Any] | None:
+    """The entry of a suspicion, locked until the unit of work ends; None when the ledger has none."""
+    stmt = sa.select(suspected).where(suspected.c.suspicion_id == suspicion_id).with_for_update()
+    row = (await session.execute(stmt)).first()
+    return dict(row._mapping) if row else None
+
+
+async def update_suspect(session: AsyncSession, entry_id: UUID, values: dict[str, Any]) -> None:
+    """Change columns of one entry and stamp it."""
+    stmt = sa.update(suspected).where(suspected.c.entry_id == entry_id).values(**values, updated_at=sa.func.now())
+    await session.execute(stmt)
 
 
 async def suspects_page(
@@ -26,15 +41,20 @@ async def suspects_page(
     school_code: str | None = None,
     status: str | None = None,
     group: str | None = None,
+    poverty_household: bool | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """One page of a county's suspected ledger (newest first) and the total matching the filters."""
+    """One page of a county's suspected ledger (newest first) and the total matching the filters.
+
+    Without a status filter, cleared entries are left out: they are no longer suspects.
+    """
     where = [suspected.c.county_code == county_code]
     if school_code:
         where.append(suspected.c.school_code == school_code)
-    if status:
-        where.append(suspected.c.status == status)
+    where.append(suspected.c.status == status if status else suspected.c.status != CLEARED)
     if group:
         where.append(suspected.c.groups.any(group))
+    if poverty_household is not None:
+        where.append(suspected.c.poverty_household.is_(poverty_household))
     total = await session.scalar(sa.select(sa.func.count()).select_from(suspected).where(*where)) or 0
     rows = await session.execute(
         sa.select(suspected)

@@ -40,7 +40,10 @@ class SuspectEntry(BaseModel):
     status: str
     reason: str
     groups: list[str]
+    poverty_household: bool
     flagged_on: date
+    clear_reason: str | None = None
+    cleared_on: date | None = None
     updated_at: datetime
 
 
@@ -61,6 +64,7 @@ class LedgerPage(BaseModel):
     "/{county_code}/ledgers/{ledger}",
     response_model=LedgerPage,
     summary="A page of one of the three ledgers",
+    description="Cleared suspects are left out unless `status=cleared` asks for them.",
     responses={501: {"description": "A ledger that is not kept yet (school-age, dropouts): problem details"}},
 )
 async def get_ledger(
@@ -73,13 +77,21 @@ async def get_ledger(
     school_code: Annotated[str | None, Query(pattern=r"^\d{10}$")] = None,
     status: SuspectStatus | None = None,
     group: PriorityGroup | None = None,
+    poverty_household: bool | None = None,
 ) -> LedgerPage:
     if ledger != "suspected":
         raise NotYetAvailable(f"the {ledger} ledger ({LEDGER_LABELS[ledger]}) is not kept yet")
     runtime: ServiceRuntime = request.app.state.runtime
     async with runtime.uow() as uow:
         total, rows = await repo.suspects_page(
-            uow.session, county_code, limit=limit, offset=offset, school_code=school_code, status=status, group=group
+            uow.session,
+            county_code,
+            limit=limit,
+            offset=offset,
+            school_code=school_code,
+            status=status,
+            group=group,
+            poverty_household=poverty_household,
         )
     more = offset + len(rows) < total
     return LedgerPage(

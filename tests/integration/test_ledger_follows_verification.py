@@ -17,7 +17,7 @@ from baoxue_common.testing import student_id
 from baoxue_contracts import Envelope, decode
 from baoxue_contracts.base import Event
 from baoxue_contracts.events.verification import SuspectedDropoutFlagged, SuspicionCleared
-from baoxue_contracts.topics import VERIFICATION
+from baoxue_contracts.topics import DETECTION, VERIFICATION
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH
@@ -176,3 +176,27 @@ async def test_the_ledger_and_figures_follow_flags_reflags_and_clearings(
             assert dict(after) == dict(before)
     finally:
         await producer.stop()
+
+
+async def test_a_clearing_that_overtakes_its_flag_is_applied_when_the_flag_arrives(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    """detection.v1 and verification.v1 have no order between them: the flag may come second."""
+    suspicion, pupil = uuid.uuid4(), student_id(COUNTY, BIRTH, 73)
+    entry_query = "SELECT status, clear_reason FROM ledger.suspected WHERE suspicion_id = $1"
+    waiting_query = "SELECT 1 FROM ledger.early_clearings WHERE suspicion_id = $1"
+    producer = make_producer(stack.settings(), client_id="test-ledger-overtaken")
+    await producer.start()
+    try:
+        await produce(producer, VERIFICATION, [wrap(cleared(suspicion, pupil))])
+        await eventually(lambda: rows(stack.database_url, waiting_query, suspicion))
+        await produce(producer, DETECTION, [wrap(flagged(suspicion, pupil, ("orphan",), True))])
+        entry = await eventually(lambda: rows(stack.database_url, entry_query, suspicion))
+    finally:
+        await producer.stop()
+    assert [tuple(r) for r in entry] == [("cleared", "data_error")], "it enters already cleared"
+    assert await rows(stack.database_url, waiting_query, suspicion) == [], "the waiting clearing is used up"
+    entry_id = (
+        await rows(stack.database_url, "SELECT entry_id FROM ledger.suspected WHERE suspicion_id = $1", suspicion)
+    )[0][0]
+    assert [(c.change, c.status) for c in await ledger_changes(stack.database_url, entry_id)] == [("added", "cleared")]

@@ -58,6 +58,9 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
         "poverty_household": event.poverty_household,
         "flagged_on": event.flagged_on,
     }
+    await repo.lock_suspicion(uow.session, event.suspicion_id)
+    if early := await repo.take_early_clearing(uow.session, event.suspicion_id):
+        row |= {"status": CLEARED, **early}  # its clearing came first: it enters already cleared
     if await repo.add_suspect(uow.session, row):
         _tell(uow, row, "added", event.flagged_on, None)
         return
@@ -74,9 +77,13 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
 
 async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: UnitOfWork) -> None:
     """An open suspect whose suspicion was cleared leaves the open suspects, keeping the reason."""
+    await repo.lock_suspicion(uow.session, event.suspicion_id)
     stored = await repo.suspect_of(uow.session, event.suspicion_id)
-    if stored is None or not can_clear(stored["status"]):
-        return  # unknown, already cleared or confirmed, or a redelivery
+    if stored is None:
+        await repo.keep_early_clearing(uow.session, event.suspicion_id, event.reason, event.cleared_on)
+        return  # it overtook its flag: applied when the flag arrives
+    if not can_clear(stored["status"]):
+        return  # already cleared or confirmed, or a redelivery
     changes = {"status": CLEARED, "clear_reason": event.reason, "cleared_on": event.cleared_on}
     await repo.update_suspect(uow.session, stored["entry_id"], changes)
     _tell(uow, stored | changes, "updated", event.cleared_on, stored["status"])

@@ -29,3 +29,14 @@ suspected = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("suspected_by_county", "county_code", "flagged_on"),
 )
+
+# A clearing that overtook its flag (detection.v1 and verification.v1 have no order between them),
+# applied when the flag arrives.
+early_clearings = sa.Table(
+    "early_clearings",
+    metadata,
+    sa.Column("suspicion_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("clear_reason", sa.Text, nullable=False),
+    sa.Column("cleared_on", sa.Date, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.adapters.orm import suspected
+from ledger.adapters.orm import early_clearings, suspected
 from ledger.domain.ledgers import CLEARED
 
 
@@ -23,6 +24,25 @@ async def suspect_of(session: AsyncSession, suspicion_id: UUID) -> dict[str, Any
     """The entry of a suspicion, locked until the unit of work ends; None when the ledger has none."""
     stmt = sa.select(suspected).where(suspected.c.suspicion_id == suspicion_id).with_for_update()
     row = (await session.execute(stmt)).first()
+    return dict(row._mapping) if row else None
+
+
+async def lock_suspicion(session: AsyncSession, suspicion_id: UUID) -> None:
+    """Serialise a suspicion's flag and clearing until the transaction ends (they travel on two topics)."""
+    key = int.from_bytes(suspicion_id.bytes[:8], "big", signed=True)
+    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+async def keep_early_clearing(session: AsyncSession, suspicion_id: UUID, reason: str, cleared_on: date) -> None:
+    """Remember a clearing whose flag has not arrived yet (a redelivery keeps the first)."""
+    row = {"suspicion_id": suspicion_id, "clear_reason": reason, "cleared_on": cleared_on}
+    await session.execute(insert(early_clearings).values(**row).on_conflict_do_nothing())
+
+
+async def take_early_clearing(session: AsyncSession, suspicion_id: UUID) -> dict[str, Any] | None:
+    """The clearing that waited for this suspicion's flag, removed as it is applied; None if there is none."""
+    stmt = sa.delete(early_clearings).where(early_clearings.c.suspicion_id == suspicion_id)
+    row = (await session.execute(stmt.returning(early_clearings.c.clear_reason, early_clearings.c.cleared_on))).first()
     return dict(row._mapping) if row else None
 
 

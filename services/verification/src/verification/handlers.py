@@ -26,6 +26,7 @@ from baoxue_contracts.events.attendance import (
     CalendarPublished,
     PresenceRecorded,
     StudentEnrolled,
+    StudentLeft,
     StudentUpdated,
 )
 from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDropoutFlagged, SuspicionCleared
@@ -35,6 +36,7 @@ from verification.adapters.orm import calendars
 from verification.domain.rules import effective_rules
 from verification.domain.standing import Standing, reissued
 from verification.domain.streaks import assess, can_judge, still_grounded
+from verification.roster_gaps import student_enrolled, student_left
 
 
 async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -181,7 +183,9 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
 
 
 EVENT_HANDLERS: EventHandlers = {
-    StudentEnrolled: [remember_pupil],
+    # The roster suspicion ends before remember_pupil, which would otherwise re-issue it with the new standing.
+    StudentEnrolled: [student_enrolled, remember_pupil],
+    StudentLeft: [student_left],
     StudentUpdated: [remember_pupil],
     AbsenceRecorded: [absence_recorded],
     PresenceRecorded: [presence_recorded],

@@ -61,9 +61,11 @@ suspicions = sa.Table(
     sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("consecutive_unexcused_days", sa.Integer),
     sa.Column("cumulative_unexcused_days", sa.Integer),
+    # One open suspicion per pupil and source until sources merge into one verification (issue 13).
     sa.Index(
-        "suspicions_one_open_per_pupil",
+        "suspicions_one_open_per_pupil_and_source",
         "student_id",
+        "source",
         unique=True,
         postgresql_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
     ),

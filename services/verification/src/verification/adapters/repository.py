@@ -97,10 +97,10 @@ async def add_warning(
 
 
 async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
-    """Open a suspicion unless the pupil already has one open; return whether it was opened."""
+    """Open a suspicion unless the pupil already has one open from its source; return whether it was opened."""
     stmt = insert(suspicions).values(**row)
     stmt = stmt.on_conflict_do_nothing(
-        index_elements=[suspicions.c.student_id],
+        index_elements=[suspicions.c.student_id, suspicions.c.source],
         index_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
     )
     return (await session.scalar(stmt.returning(suspicions.c.suspicion_id))) is not None

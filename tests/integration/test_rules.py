@@ -112,7 +112,7 @@ async def test_rules_are_set_inherited_published_once_and_refused_when_wrong(
     assert after == before, "a refused PUT stores nothing"
 
     await eventually(lambda: verification_published(stack.database_url))
-    published = await events_of(stack.bootstrap, RULES, "RulesPublished", {PROVINCE, COUNTY, "000000"})
+    published = await events_of(stack.bootstrap, RULES, "RulesPublished", {PROVINCE, COUNTY})
     assert sorted((region, e.region_code) for region, e in published) == [(PROVINCE, PROVINCE), (COUNTY, COUNTY)]
     by_region = {region: e for region, e in published}
     assert (

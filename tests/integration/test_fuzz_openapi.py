@@ -38,7 +38,7 @@ async def school(stack: Stack, services: dict[str, ServiceProcess]) -> str:
 
 @pytest.fixture(scope="module", autouse=True)
 async def rules_restored(stack: Stack) -> AsyncIterator[None]:
-    """Put back the regions' rules after fuzzing: a valid fuzzed PUT (000000 above all) would move later tests' thresholds."""
+    """Put back the regions' rules after fuzzing: a valid fuzzed PUT (000000 above all) would move later thresholds."""
     conn = await asyncpg.connect(stack.database_url)
     try:
         kept = await conn.fetch("SELECT * FROM verification.rules")

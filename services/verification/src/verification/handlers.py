@@ -33,7 +33,7 @@ from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDr
 
 from verification.adapters import repository as repo
 from verification.adapters.orm import calendars
-from verification.domain.rules import effective_rules
+from verification.adapters.rules_repository import rules_of
 from verification.domain.standing import Standing, reissued
 from verification.domain.streaks import assess, can_judge, still_grounded
 from verification.roster_gaps import student_enrolled, student_left
@@ -115,7 +115,7 @@ async def calendar_published(event: CalendarPublished, envelope: Envelope, uow: 
 
 async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str, day: date, days: SchoolDays) -> None:
     """Judge the whole run of unexcused school days containing `day`, and the term's total, against the thresholds."""
-    rules, _ = effective_rules(county, {})
+    rules = await rules_of(uow.session, county)
     unexcused, excused = await repo.absence_days(uow.session, student_id)
     found = assess(day, unexcused, excused, days, rules)
     if not found.warn and found.suspect_by is None:
@@ -162,7 +162,7 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
     if open_one is None or not open_one.grounds_start <= day <= open_one.grounds_end or not can_judge(days, day):
         return
     county = envelope.region
-    rules, _ = effective_rules(county, {})
+    rules = await rules_of(uow.session, county)
     unexcused, excused = await repo.absence_days(uow.session, student_id)
     if still_grounded((open_one.grounds_start, open_one.grounds_end), unexcused, excused, days, rules):
         return

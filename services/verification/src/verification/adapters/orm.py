@@ -7,6 +7,8 @@ from baoxue_common.calendar_store import add_calendar_table
 from baoxue_common.tables import add_common_tables
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
+from verification.domain.rules import RULE_NAMES
+
 SCHEMA = "verification"
 metadata = sa.MetaData(schema=SCHEMA)
 common = add_common_tables(metadata)
@@ -80,4 +82,13 @@ pending_absences = sa.Table(
     sa.Column("county_code", sa.String(6), nullable=False),
     sa.Column("school_code", sa.String(10), nullable=False),
     sa.Index("pending_absences_by_county", "county_code"),
+)
+
+# Thresholds a region sets itself (规则); NULL: inherited from the region above, in the end the national defaults.
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("region_code", sa.String(6), primary_key=True),
+    *(sa.Column(name, sa.Integer) for name in RULE_NAMES),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
-from baoxue_common.regions import NATIONAL, region_chain
+from baoxue_common.regions import NATIONAL, region_chain, region_covers
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,8 @@ class Rules:
 
 
 RULE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Rules))
+# The range a region may set any threshold to: a school year has fewer than 365 days of anything.
+LOWEST, HIGHEST = 1, 365
 
 
 def effective_rules(region: str, overrides: Mapping[str, Mapping[str, int]]) -> tuple[Rules, dict[str, str]]:
@@ -38,3 +40,21 @@ def effective_rules(region: str, overrides: Mapping[str, Mapping[str, int]]) -> 
         else:
             sources[name] = NATIONAL
     return Rules(**values), sources
+
+
+def rule_problems(region: str, overrides: Mapping[str, Mapping[str, int]]) -> list[tuple[str, str]]:
+    """What is inconsistent in the effective rules of a region, or of a region below it that sets its own.
+
+    A home visit must come before a suspicion: after inheritance, home_visit_after_consecutive_unexcused must stay
+    below suspect_after_consecutive_unexcused, in the region and in every region under it that inherits from it.
+    """
+    problems: list[tuple[str, str]] = []
+    below = sorted(r for r in overrides if r != region and region_covers(region, r))
+    for level in (region, *below):
+        rules, _ = effective_rules(level, overrides)
+        home_visit, suspect = rules.home_visit_after_consecutive_unexcused, rules.suspect_after_consecutive_unexcused
+        if home_visit >= suspect:
+            where = "" if level == region else f" in region {level}, which inherits from {region}"
+            msg = f"home visit after {home_visit} must come before suspect after {suspect} consecutive days{where}"
+            problems.append(("home_visit_after_consecutive_unexcused", msg))
+    return problems

@@ -17,7 +17,7 @@ from tests.integration.slice_data import BIRTH, past_school_days
 from tests.integration.test_detection import eventually, scalar, verification_published
 
 PROVINCE, COUNTY = "150000", "150102"  # 内蒙古, 新城区: no other test's province
-DETECTED, SCHOOL = "150103", "1501030041"  # 回民区: the county whose rule detection follows
+DETECTED, SCHOOL = "150104", "1501040041"  # 玉泉区: the county whose rule detection follows
 HOME, SUSPECT = "home_visit_after_consecutive_unexcused", "suspect_after_consecutive_unexcused"
 STORED = "SELECT to_jsonb(r) - 'updated_at' FROM verification.rules r WHERE region_code = $1"
 

@@ -1,14 +1,14 @@
 """Regions keep the thresholds they set themselves; a NULL value is inherited from the region above.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 SCHEMA = "verification"

@@ -207,7 +207,7 @@ async def test_a_correction_that_leaves_too_few_days_clears_the_suspicion(
 
     found = await eventually(cleared)
     assert sorted((c.student_id, c.reason, c.source, c.suspicion_id) for c in found) == sorted(
-        (sid, "data_error", "attendance", flags[sid].suspicion_id) for sid in (corrected, excused)
+        (sid, "attendance_corrected", "attendance", flags[sid].suspicion_id) for sid in (corrected, excused)
     )
     status = "SELECT status FROM verification.suspicions WHERE suspicion_id = $1"
     for sid in (corrected, excused):

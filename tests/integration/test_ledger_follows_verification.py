@@ -72,7 +72,7 @@ def cleared(suspicion_id: uuid.UUID, sid: str) -> SuspicionCleared:
         county_code=COUNTY,
         school_code=SCHOOL,
         student_id=sid,
-        reason="data_error",
+        reason="attendance_corrected",
         cleared_on=date.today(),
         verified_by="system",
     )
@@ -159,7 +159,7 @@ async def test_the_ledger_and_figures_follow_flags_reflags_and_clearings(
             assert [i["suspicion_id"] for i in await listing()] == [str(other)]
             shown = await listing(status="cleared")
             assert [(i["suspicion_id"], i["status"], i["clear_reason"]) for i in shown] == [
-                (str(suspicion), "cleared", "data_error")
+                (str(suspicion), "cleared", "attendance_corrected")
             ]
             changes = await ledger_changes(stack.database_url, entry_id)
             assert [(c.change, c.status, c.previous_status) for c in changes[2:]] == [("updated", "cleared", "pending")]
@@ -194,7 +194,7 @@ async def test_a_clearing_that_overtakes_its_flag_is_applied_when_the_flag_arriv
         entry = await eventually(lambda: rows(stack.database_url, entry_query, suspicion))
     finally:
         await producer.stop()
-    assert [tuple(r) for r in entry] == [("cleared", "data_error")], "it enters already cleared"
+    assert [tuple(r) for r in entry] == [("cleared", "attendance_corrected")], "it enters already cleared"
     assert await rows(stack.database_url, waiting_query, suspicion) == [], "the waiting clearing is used up"
     entry_id = (
         await rows(stack.database_url, "SELECT entry_id FROM ledger.suspected WHERE suspicion_id = $1", suspicion)

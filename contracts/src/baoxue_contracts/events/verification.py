@@ -32,6 +32,7 @@ ClearReason = Literal[
     "emigrated",
     "data_error",
     "returned",
+    "attendance_corrected",  # by the system: the school corrected the attendance the suspicion rested on
 ]
 Verifier = Literal["school", "county"]
 Threshold = Annotated[int, Field(ge=1)] | None

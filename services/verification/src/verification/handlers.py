@@ -2,7 +2,7 @@
 
 Each absence is judged by the whole run of unexcused school days containing it (see domain.streaks), so days
 may arrive in any order; a warning covers its run however it grows. A correction that leaves an open
-attendance suspicion without grounds ends it (SuspicionCleared, data_error).
+attendance suspicion without grounds ends it (SuspicionCleared, attendance_corrected).
 
 Streaks count school days of the pupil's county, from the calendars verification learns through
 CalendarPublished. That event and the absences travel on different topics in no order, so an unexcused
@@ -173,7 +173,7 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
         county_code=open_one.county_code,
         school_code=open_one.school_code,
         student_id=student_id,
-        reason="data_error",
+        reason="attendance_corrected",
         cleared_on=envelope.recorded_at.date(),
         note=f"the school corrected {day}: the unexcused absences left no longer meet a threshold",
         groups=(await repo.pupil_standing(uow.session, student_id)).groups,

@@ -29,6 +29,7 @@ EVENTS_MD = [
     "SuspectedDropoutFlagged",
     "VerificationAssigned",
     "VerificationOverdue",
+    "ReviewRaised",
     "DropoutConfirmed",
     "SuspicionCleared",
     "PersuasionAttemptRecorded",

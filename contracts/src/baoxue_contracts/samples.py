@@ -118,6 +118,18 @@ _SAMPLES: tuple[Event, ...] = (
         threshold=3,
         groups=("migrant",),
     ),
+    ev.ReviewRaised(
+        review_id=_id("review"),
+        student_id=STUDENT,
+        school_code=SCHOOL,
+        county_code=COUNTY,
+        raised_on=DAY,
+        run_start=date(2026, 2, 20),
+        consecutive_excused_days=20,
+        threshold=20,
+        reasons=("sick",),
+        groups=("migrant",),
+    ),
     ev.SuspectedDropoutFlagged(
         suspicion_id=_id("suspicion"),
         source="attendance",

@@ -26,6 +26,7 @@ from baoxue_contracts.events.reporting import RegionStatsUpdated
 from baoxue_contracts.events.verification import (
     DropoutConfirmed,
     EarlyWarningRaised,
+    ReviewRaised,
     RulesPublished,
     SuspectedDropoutFlagged,
     SuspicionCleared,
@@ -47,6 +48,7 @@ __all__ = [
     "PresenceRecorded",
     "RegionStatsUpdated",
     "ReturnConfirmed",
+    "ReviewRaised",
     "RulesPublished",
     "SchoolRegistered",
     "StudentEnrolled",

@@ -99,6 +99,26 @@ class SuspectedDropoutFlagged(Event):
     )
 
 
+class ReviewRaised(Event):
+    """A long excused absence needs a second look: sick notes can hide a dropout (复核)."""
+
+    event_type = "ReviewRaised"
+    schema_version = 1
+    topic = topics.DETECTION
+
+    review_id: UUID
+    student_id: StudentId
+    school_code: SchoolCode
+    county_code: RegionCode
+    raised_on: date
+    run_start: date
+    consecutive_excused_days: Count
+    threshold: Annotated[int, Field(ge=1)]
+    reasons: tuple[str, ...] = Field(default=(), description="The distinct reasons the school gave, if any.")
+    groups: tuple[PriorityGroup, ...] = ()
+    poverty_household: bool = False
+
+
 class VerificationAssigned(Event):
     """A suspect must be verified by the school or county before a deadline (核实)."""
 
@@ -180,6 +200,7 @@ EVENTS: tuple[type[Event], ...] = (
     RulesPublished,
     EarlyWarningRaised,
     SuspectedDropoutFlagged,
+    ReviewRaised,
     VerificationAssigned,
     VerificationOverdue,
     DropoutConfirmed,

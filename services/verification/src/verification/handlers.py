@@ -36,6 +36,7 @@ from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
 from verification.domain.standing import Standing, reissued
 from verification.domain.streaks import assess, can_judge, still_grounded
+from verification.reviews import review_excused_run
 from verification.roster_gaps import student_enrolled, student_left
 
 
@@ -74,7 +75,7 @@ async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: Unit
     An excused absence is judged too: it may bridge two runs. One that corrects an unexcused day may end the
     suspicion that day grounded.
     """
-    await repo.set_absence(uow.session, event.student_id, event.date, event.status)
+    await repo.set_absence(uow.session, event.student_id, event.date, event.status, event.reason)
     if event.status not in ("absent_unexcused", "absent_excused"):
         return
     days = await school_days(uow.session, calendars, envelope.region)
@@ -117,6 +118,7 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
     """Judge the whole run of unexcused school days containing `day`, and the term's total, against the thresholds."""
     rules = await rules_of(uow.session, county)
     unexcused, excused = await repo.absence_days(uow.session, student_id)
+    await review_excused_run(uow, student_id, school_code, county, day, days, rules, excused)
     found = assess(day, unexcused, excused, days, rules)
     if not found.warn and found.suspect_by is None:
         return

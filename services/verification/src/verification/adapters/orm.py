@@ -30,6 +30,7 @@ absences = sa.Table(
     sa.Column("student_id", sa.String(25), primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
 )
 
 warnings = sa.Table(
@@ -42,6 +43,18 @@ warnings = sa.Table(
     # The run's last day: a run that grows either way and overlaps a warned one is the same episode.
     sa.Column("run_end", sa.Date, nullable=False),
     sa.Index("warnings_by_pupil", "student_id", "streak_start"),
+)
+
+# A review of a long excused run spans it: a run that grows either way and overlaps a reviewed one is the same.
+reviews = sa.Table(
+    "reviews",
+    metadata,
+    sa.Column("review_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("student_id", sa.String(25), nullable=False),
+    sa.Column("run_start", sa.Date, nullable=False),
+    sa.Column("run_end", sa.Date, nullable=False),
+    sa.Column("raised_on", sa.Date, nullable=False),
+    sa.Index("reviews_by_pupil", "student_id", "run_start"),
 )
 
 suspicions = sa.Table(

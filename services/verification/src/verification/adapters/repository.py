@@ -41,14 +41,18 @@ async def pupil_standing(session: AsyncSession, student_id: str) -> Standing:
     return Standing.of(row.groups, row.poverty_household) if row else Standing()
 
 
-async def set_absence(session: AsyncSession, student_id: str, day: date, status: str | None) -> None:
-    """Record the pupil's absence status on a day (None: present)."""
+async def set_absence(
+    session: AsyncSession, student_id: str, day: date, status: str | None, reason: str | None = None
+) -> None:
+    """Record the pupil's absence status and the school's reason on a day (None: present)."""
     if status is None:
         await session.execute(sa.delete(absences).where(absences.c.student_id == student_id, absences.c.day == day))
         return
-    stmt = insert(absences).values(student_id=student_id, day=day, status=status)
+    stmt = insert(absences).values(student_id=student_id, day=day, status=status, reason=reason)
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=[absences.c.student_id, absences.c.day], set_={"status": status})
+        stmt.on_conflict_do_update(
+            index_elements=[absences.c.student_id, absences.c.day], set_={"status": status, "reason": reason}
+        )
     )
 
 

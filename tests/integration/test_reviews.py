@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 from baoxue_common.devstack import ServiceProcess
+from baoxue_common.kafka import make_producer
 from baoxue_common.testing import national_id, student_id
-from baoxue_contracts.topics import DETECTION
+from baoxue_contracts import Envelope
+from baoxue_contracts.events.attendance import AbsenceRecorded, CalendarPublished
+from baoxue_contracts.events.attendance import Term as TermPayload
+from baoxue_contracts.topics import ATTENDANCE, DETECTION, REFERENCE
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH, past_school_days
+from tests.integration.support import produce
 from tests.integration.test_detection import events_on, eventually, scalar, verification_published
 
 COUNTY, SCHOOL = "150105", "1501050041"  # 赛罕区: no other test's county
@@ -91,6 +97,54 @@ async def test_a_long_excused_absence_raises_one_review_per_run(
         assert [e.review_id for e in again] == [reviews[0].review_id], "a run that grows raises no second review"
     span = "SELECT run_end FROM verification.reviews WHERE student_id = $1"
     assert await scalar(stack.database_url, span, long) == fourth, "the review spans the grown run"
+
+
+async def test_excused_days_before_their_calendar_are_reviewed_when_it_arrives(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    county, school = "150121", "1501210001"  # 土默特左旗: no other test's county, no calendar for 2034
+    student = f"L{uuid.uuid4().int % 10**15:015d}"
+    # Thursday, Friday and the Monday after, in a school year no test calendar spans.
+    absent = [date(2034, 9, 7), date(2034, 9, 8), date(2034, 9, 11)]
+    admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.put(f"{services['verification'].url}/v1/regions/{county}/rules", headers=admin, json={REVIEW: 3})
+        assert r.status_code == 200, r.text
+    absences = [
+        Envelope.wrap(
+            AbsenceRecorded(
+                student_id=student, school_code=school, date=day, status="absent_excused", batch_id=uuid.uuid4()
+            ),
+            producer="attendance-ingest",
+            region=county,
+            occurred_at=datetime.combine(day, datetime.min.time(), UTC),
+        )
+        for day in absent
+    ]
+    waiting = "SELECT count(*) FROM verification.pending_absences WHERE student_id = $1"
+    reviewed = "SELECT count(*) FROM verification.reviews WHERE student_id = $1"
+    producer = make_producer(stack.settings(), client_id="review-test")
+    await producer.start()
+    try:
+        await produce(producer, ATTENDANCE, absences)
+        await eventually(lambda: _at_least(stack.database_url, waiting, student, 3))
+        assert await scalar(stack.database_url, reviewed, student) == 0, "no calendar yet: nothing judged"
+        term = TermPayload(name="秋季学期", start=date(2034, 9, 4), end=date(2035, 1, 19))
+        calendar = CalendarPublished(region_code=county, school_year="2034-2035", terms=(term,))
+        now = datetime.now(UTC)
+        wrapped = Envelope.wrap(calendar, producer="attendance-ingest", region=county, occurred_at=now, recorded_at=now)
+        await produce(producer, REFERENCE, [wrapped])
+    finally:
+        await producer.stop()
+
+    async def judged() -> bool:
+        return int(await scalar(stack.database_url, waiting, student)) == 0 and await verification_published(
+            stack.database_url
+        )
+
+    await eventually(judged)
+    found = await events_on(stack.bootstrap, DETECTION, "ReviewRaised", {student})
+    assert [(e.run_start, e.raised_on, e.consecutive_excused_days) for e in found] == [(absent[0], absent[-1], 3)]
 
 
 async def _reviews(stack: Stack, students: set[str], *, absences: int) -> tuple[list[Any]] | None:

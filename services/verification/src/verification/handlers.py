@@ -5,7 +5,7 @@ may arrive in any order; a warning covers its run however it grows. A correction
 attendance suspicion without grounds ends it (SuspicionCleared, attendance_corrected).
 
 Streaks count school days of the pupil's county, from the calendars verification learns through
-CalendarPublished. That event and the absences travel on different topics in no order, so an unexcused
+CalendarPublished. That event and the absences travel on different topics in no order, so an
 absence whose day no known calendar spans is kept and judged when a covering calendar arrives (never
 by holding up the attendance partition, which the same consumer must get past to read the calendar).
 """
@@ -80,8 +80,8 @@ async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: Unit
         return
     days = await school_days(uow.session, calendars, envelope.region)
     if not can_judge(days, event.date):
-        if event.status == "absent_unexcused":
-            await repo.hold_absence(uow.session, event.student_id, event.date, envelope.region, event.school_code)
+        # Excused days wait too: they may bridge a run, or make a long excused run that needs a review.
+        await repo.hold_absence(uow.session, event.student_id, event.date, envelope.region, event.school_code)
         return
     if event.correction:
         await retract(uow, event.student_id, envelope, event.date, days)

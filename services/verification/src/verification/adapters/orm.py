@@ -86,7 +86,7 @@ suspicions = sa.Table(
     ),
 )
 
-# Unexcused absences not yet judged because no calendar of the pupil's county spans their day yet.
+# Absences not yet judged because no calendar of the pupil's county spans their day yet.
 pending_absences = sa.Table(
     "pending_absences",
     metadata,

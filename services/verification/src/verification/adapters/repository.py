@@ -153,7 +153,7 @@ async def clear_suspicion(session: AsyncSession, suspicion_id: uuid.UUID) -> Non
 
 
 async def hold_absence(session: AsyncSession, student_id: str, day: date, county: str, school_code: str) -> None:
-    """Remember an unexcused absence to judge once a calendar of its county spans its day."""
+    """Remember an absence to judge once a calendar of its county spans its day."""
     stmt = insert(pending_absences).values(student_id=student_id, day=day, county_code=county, school_code=school_code)
     await session.execute(stmt.on_conflict_do_nothing())
 

@@ -8,6 +8,7 @@ from baoxue_common.settings import Settings
 from baoxue_common.telemetry import Telemetry
 
 from verification.adapters import orm
+from verification.field_findings import with_pupil_hashes
 from verification.handlers import EVENT_HANDLERS
 
 SPEC = service("verification")
@@ -16,5 +17,10 @@ SPEC = service("verification")
 async def bootstrap(settings: Settings, telemetry: Telemetry | None = None) -> ServiceRuntime:
     """Wire the service for one process."""
     return ServiceRuntime(
-        SPEC, settings, orm.common, EVENT_HANDLERS, database_url=settings.database_url, telemetry=telemetry
+        SPEC,
+        settings,
+        orm.common,
+        with_pupil_hashes(EVENT_HANDLERS),
+        database_url=settings.database_url,
+        telemetry=telemetry,
     )

@@ -22,6 +22,9 @@ pupils = sa.Table(
     sa.Column("county_code", sa.String(6), nullable=False),
     sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
     sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
+    # The blind index of the pupil's ID number (StudentEnrolled/Updated): field findings match pupils by it.
+    sa.Column("national_id_hash", sa.String(128)),
+    sa.Index("pupils_by_national_id_hash", "national_id_hash"),
 )
 
 absences = sa.Table(
@@ -104,4 +107,26 @@ rules = sa.Table(
     sa.Column("region_code", sa.String(6), primary_key=True),
     *(sa.Column(name, sa.Integer) for name in RULE_NAMES),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Children found out of school in a field search (摸排); the ID number only as blind index and masked.
+field_findings = sa.Table(
+    "field_findings",
+    metadata,
+    sa.Column("finding_id", UUID(as_uuid=True), primary_key=True),
+    # County, child (ID hash, else name and birth date), kind and day: a repeat of the same finding is this row.
+    sa.Column("dedup_key", sa.Text, nullable=False, unique=True),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("national_id_hash", sa.String(128)),
+    sa.Column("national_id_masked", sa.String(18)),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("finding", sa.Text, nullable=False),
+    sa.Column("address", sa.String(500), nullable=False),
+    sa.Column("found_on", sa.Date, nullable=False),
+    sa.Column("found_by", sa.String(100), nullable=False),
+    sa.Column("student_id", sa.String(25)),
+    sa.Column("suspicion_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("field_findings_by_county", "county_code", "found_on"),
 )

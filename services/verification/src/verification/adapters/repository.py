@@ -27,7 +27,10 @@ async def remember_pupil(
         poverty_household=standing.poverty_household,
     )
     await session.execute(
-        stmt.on_conflict_do_update(index_elements=[pupils.c.student_id], set_=dict(stmt.excluded.items()))
+        stmt.on_conflict_do_update(
+            index_elements=[pupils.c.student_id],
+            set_={k: v for k, v in stmt.excluded.items() if k != "national_id_hash"},  # kept by field_findings
+        )
     )
 
 

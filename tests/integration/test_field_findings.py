@@ -17,7 +17,7 @@ from tests.integration.test_detection import eventually, scalar, verification_pu
 from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_rules import events_of
 
-COUNTY, SCHOOL = "150121", "1501210001"  # 土默特左旗: no other test's county
+COUNTY, SCHOOL = "150122", "1501220001"  # 托克托县: no other test's county
 FLAGGED = "SuspectedDropoutFlagged"
 STORED = "SELECT count(*) FROM verification.field_findings WHERE county_code = $1"
 

@@ -8,7 +8,6 @@ from baoxue_common.settings import Settings
 from baoxue_common.telemetry import Telemetry
 
 from verification.adapters import orm
-from verification.field_findings import with_pupil_hashes
 from verification.handlers import EVENT_HANDLERS
 
 SPEC = service("verification")
@@ -20,7 +19,7 @@ async def bootstrap(settings: Settings, telemetry: Telemetry | None = None) -> S
         SPEC,
         settings,
         orm.common,
-        with_pupil_hashes(EVENT_HANDLERS),
+        EVENT_HANDLERS,
         database_url=settings.database_url,
         telemetry=telemetry,
     )

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from baoxue_common.clock import Clock, utc_now
-from baoxue_common.dispatch import EventHandlers, Handler
 from baoxue_common.errors import Unprocessable
 from baoxue_common.pii import mask_national_id, national_id_hash
 from baoxue_common.uow import UnitOfWork
@@ -124,9 +123,3 @@ async def record_finding(uow: UnitOfWork, finding: Finding, pii_key: str, clock:
 async def pupil_hash_seen(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
     """Keep the blind index of the pupil's ID number, to match field findings by it."""
     await store.keep_pupil_hash(uow.session, event.student_id, event.national_id_hash)
-
-
-def with_pupil_hashes(handlers: EventHandlers) -> EventHandlers:
-    """The handlers with pupil_hash_seen run after the others of StudentEnrolled and StudentUpdated."""
-    extra: Handler = pupil_hash_seen
-    return {**handlers, **{kind: [*handlers.get(kind, ()), extra] for kind in (StudentEnrolled, StudentUpdated)}}

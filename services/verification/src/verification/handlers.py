@@ -36,6 +36,7 @@ from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
 from verification.domain.standing import Standing, reissued
 from verification.domain.streaks import assess, can_judge, still_grounded
+from verification.field_findings import pupil_hash_seen
 from verification.reviews import review_excused_run
 from verification.roster_gaps import student_enrolled, student_left
 
@@ -186,9 +187,9 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
 
 EVENT_HANDLERS: EventHandlers = {
     # The roster suspicion ends before remember_pupil, which would otherwise re-issue it with the new standing.
-    StudentEnrolled: [student_enrolled, remember_pupil],
+    StudentEnrolled: [student_enrolled, remember_pupil, pupil_hash_seen],
     StudentLeft: [student_left],
-    StudentUpdated: [remember_pupil],
+    StudentUpdated: [remember_pupil, pupil_hash_seen],
     AbsenceRecorded: [absence_recorded],
     PresenceRecorded: [presence_recorded],
     CalendarPublished: [calendar_published],

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -159,33 +161,64 @@ async def relay_caught_up(database_url: str, timeout_s: float = 30) -> None:
         await conn.close()
 
 
-async def school_events(bootstrap: str, database_url: str, school_code: str) -> list[Any]:
-    """Every event of one school on attendance.v1, in topic order, once the relay has caught up."""
+async def eventually(check: Any, timeout_s: float = 60) -> Any:
+    """Poll an async check until it returns something truthy."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if result := await check():
+            return result
+        await asyncio.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+async def scalar(database_url: str, query: str, *args: object) -> Any:
+    """One value from the database."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()
+
+
+async def topic_events(bootstrap: str, topic: str, keep: Callable[[Envelope], bool]) -> list[tuple[Envelope, Any]]:
+    """The kept events of a topic read to its end, in partition and offset order (other records skipped)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from baoxue_contracts import ContractViolation, decode
-    from baoxue_contracts.topics import ATTENDANCE
 
-    await relay_caught_up(database_url)
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await reader.start()
-    found: list[tuple[int, int, Any]] = []
+    found: list[tuple[int, int, Envelope, Any]] = []
     try:
         await reader.topics()  # loads the metadata partitions_for_topic reads
-        partitions = [TopicPartition(ATTENDANCE, p) for p in sorted(reader.partitions_for_topic(ATTENDANCE) or ())]
+        partitions = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
         reader.assign(partitions)
         await reader.seek_to_beginning(*partitions)
         ends = await reader.end_offsets(partitions)
         deadline = asyncio.get_running_loop().time() + 30
         while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
-            assert asyncio.get_running_loop().time() < deadline, "attendance.v1 was not read to its end"
+            assert asyncio.get_running_loop().time() < deadline, f"{topic} was not read to its end"
             for tp, records in (await reader.getmany(*partitions, timeout_ms=300)).items():
                 for r in records:
                     try:
                         envelope, event = decode(r.value)
                     except ContractViolation:  # the session's topics also carry other tests' records
                         continue
-                    if envelope.school_code == school_code:
-                        found.append((tp.partition, r.offset, event))
+                    if keep(envelope):
+                        found.append((tp.partition, r.offset, envelope, event))
     finally:
         await reader.stop()
-    return [event for _, _, event in sorted(found, key=lambda f: (f[0], f[1]))]
+    return [(envelope, event) for _, _, envelope, event in sorted(found, key=lambda f: (f[0], f[1]))]
+
+
+async def events_on(bootstrap: str, topic: str, event_type: str, students: set[str]) -> list[Any]:
+    """Every event of a type about the given pupils on a topic."""
+    kept = await topic_events(bootstrap, topic, lambda e: e.event_type == event_type and e.subject_id in students)
+    return [event for _, event in kept]
+
+
+async def school_events(bootstrap: str, database_url: str, school_code: str) -> list[Any]:
+    """Every event of one school on attendance.v1, in topic order, once the relay has caught up."""
+    from baoxue_contracts.topics import ATTENDANCE
+
+    await relay_caught_up(database_url)
+    return [event for _, event in await topic_events(bootstrap, ATTENDANCE, lambda e: e.school_code == school_code)]

@@ -19,7 +19,7 @@ from baoxue_contracts.events.attendance import Term as TermPayload
 from baoxue_contracts.topics import ATTENDANCE, DETECTION, REFERENCE
 
 from tests.integration.conftest import Stack
-from tests.integration.support import produce
+from tests.integration.support import eventually, produce
 from tests.integration.test_api_problems import assert_problem
 
 # Regions and school years no other test uses, so their calendars and events are this file's alone.
@@ -336,16 +336,6 @@ async def verification_state(database_url: str, student_id: str) -> tuple[int, i
     finally:
         await conn.close()
     return int(absences), int(waiting), [(w["streak_start"], int(w["span"])) for w in warnings]
-
-
-async def eventually(check: Any, timeout_s: float = 60) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await check():
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 async def warnings_on_topic(bootstrap: str, student_id: str) -> list[Any]:

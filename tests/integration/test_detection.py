@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import date, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id, student_id
-from baoxue_contracts import ContractViolation, decode
 from baoxue_contracts.topics import DETECTION, VERIFICATION
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH, past_school_days
-from tests.integration.support import school_year_of
+from tests.integration.support import events_on, eventually, scalar, school_year_of
 
 COUNTY, SCHOOL = "120103", "1201030041"  # 河西区, Tianjin: no other test's county or city
 
@@ -39,56 +34,10 @@ def pupil(seq: int) -> dict[str, Any]:
     }
 
 
-async def eventually(check: Any, timeout_s: float = 60) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await check():
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
-
-
-async def scalar(database_url: str, query: str, *args: object) -> Any:
-    """One value from the database."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        return await conn.fetchval(query, *args)
-    finally:
-        await conn.close()
-
-
 async def verification_published(database_url: str) -> bool:
     """Whether verification's relay has published its whole outbox."""
     query = "SELECT count(*) = 0 FROM verification.outbox WHERE published_at IS NULL AND parked_at IS NULL"
     return bool(await scalar(database_url, query))
-
-
-async def events_on(bootstrap: str, topic: str, event_type: str, students: set[str]) -> list[Any]:
-    """Every event of a type about the given pupils on a topic, read to its end."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    await reader.start()
-    found: list[Any] = []
-    try:
-        await reader.topics()
-        partitions = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
-        reader.assign(partitions)
-        await reader.seek_to_beginning(*partitions)
-        ends = await reader.end_offsets(partitions)
-        deadline = asyncio.get_running_loop().time() + 30
-        while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
-            assert asyncio.get_running_loop().time() < deadline, f"{topic} was not read to its end"
-            for records in (await reader.getmany(*partitions, timeout_ms=300)).values():
-                for record in records:
-                    try:
-                        envelope, event = decode(record.value)
-                    except ContractViolation:
-                        continue
-                    if envelope.event_type == event_type and envelope.subject_id in students:
-                        found.append(event)
-    finally:
-        await reader.stop()
-    return found
 
 
 async def push(http: httpx.AsyncClient, base: str, token: str, day: date, marks: dict[str, str]) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from baoxue_contracts.topics import DETECTION
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, kid, register
-from tests.integration.test_detection import eventually, scalar, verification_published
+from tests.integration.support import eventually, scalar
+from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_rules import events_of
 

@@ -16,8 +16,8 @@ from baoxue_contracts.topics import ATTENDANCE, DETECTION, ROSTER
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH, past_school_days
-from tests.integration.support import produce
-from tests.integration.test_detection import events_on, eventually, scalar, verification_published
+from tests.integration.support import events_on, eventually, produce, scalar
+from tests.integration.test_detection import verification_published
 
 COUNTY, SCHOOL = "140105", "1401050001"  # 小店区, Taiyuan: no other test's county or city
 FLAGGED = "SuspectedDropoutFlagged"

@@ -3,8 +3,6 @@ or poverty updates, a cleared suspicion leaves the open suspects, and a redelive
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -21,20 +19,10 @@ from baoxue_contracts.topics import DETECTION, VERIFICATION
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH
-from tests.integration.support import produce
+from tests.integration.support import eventually, produce
 
 COUNTY, SCHOOL = "130108", "1301080007"  # 裕华区, Shijiazhuang: no other test's county
 FLAGGED_ON = date.today() - timedelta(days=3)
-
-
-async def eventually(check: Any, timeout_s: float = 60) -> Any:
-    """Poll an async check until it returns something truthy."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if result := await check():
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError("timed out")
 
 
 async def rows(database_url: str, query: str, *args: object) -> list[asyncpg.Record]:

@@ -17,8 +17,8 @@ from baoxue_contracts.topics import ATTENDANCE, DETECTION, REFERENCE
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH, past_school_days
-from tests.integration.support import produce
-from tests.integration.test_detection import events_on, eventually, scalar, verification_published
+from tests.integration.support import events_on, eventually, produce, scalar
+from tests.integration.test_detection import verification_published
 
 COUNTY, SCHOOL = "150105", "1501050041"  # 赛罕区: no other test's county
 REVIEW = "review_after_consecutive_excused"

@@ -13,8 +13,8 @@ from baoxue_contracts.topics import DETECTION, ROSTER, VERIFICATION
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, kid, register
-from tests.integration.support import produce
-from tests.integration.test_detection import events_on, eventually, scalar, verification_published
+from tests.integration.support import events_on, eventually, produce, scalar
+from tests.integration.test_detection import verification_published
 
 COUNTY = "150103"  # 回民区, Hohhot: no other test's county or city
 SCHOOL, OTHER = "1501030001", "1501030002"

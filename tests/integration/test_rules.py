@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id, student_id
-from baoxue_contracts import ContractViolation, decode
 from baoxue_contracts.topics import DETECTION, RULES
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH, past_school_days
-from tests.integration.test_detection import eventually, scalar, verification_published
+from tests.integration.support import eventually, scalar, topic_events
+from tests.integration.test_detection import verification_published
 
 PROVINCE, COUNTY = "150000", "150102"  # 内蒙古, 新城区: no other test's province
 DETECTED, SCHOOL = "150104", "1501040041"  # 玉泉区: the county whose rule detection follows
@@ -23,30 +21,9 @@ STORED = "SELECT to_jsonb(r) - 'updated_at' FROM verification.rules r WHERE regi
 
 
 async def events_of(bootstrap: str, topic: str, event_type: str, regions: set[str]) -> list[tuple[str, Any]]:
-    """Every event of a type keyed to one of the regions on a topic, read to its end, with its region."""
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    await reader.start()
-    found: list[tuple[str, Any]] = []
-    try:
-        await reader.topics()
-        partitions = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
-        reader.assign(partitions)
-        await reader.seek_to_beginning(*partitions)
-        ends = await reader.end_offsets(partitions)
-        deadline = asyncio.get_running_loop().time() + 30
-        while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
-            assert asyncio.get_running_loop().time() < deadline, f"{topic} was not read to its end"
-            for records in (await reader.getmany(*partitions, timeout_ms=300)).values():
-                for record in records:
-                    try:
-                        envelope, event = decode(record.value)
-                    except ContractViolation:
-                        continue
-                    if envelope.event_type == event_type and envelope.region in regions:
-                        found.append((envelope.region, event))
-    finally:
-        await reader.stop()
-    return found
+    """Every event of a type keyed to one of the regions on a topic, with its region."""
+    kept = await topic_events(bootstrap, topic, lambda e: e.event_type == event_type and e.region in regions)
+    return [(envelope.region, event) for envelope, event in kept]
 
 
 async def test_rules_are_set_inherited_published_once_and_refused_when_wrong(

@@ -75,32 +75,37 @@ async def add_warning(
     session: AsyncSession, student_id: str, run: tuple[date, date], raised_on: date
 ) -> uuid.UUID | None:
     """Record one early warning per run; return its id, or None if a warning overlaps the run (it is widened)."""
-    start, end = run
+    return await once_per_run(session, warnings, "warning_id", "streak_start", student_id, run, raised_on)
+
+
+async def once_per_run(
+    session: AsyncSession,
+    table: sa.Table,
+    key: str,
+    start: str,
+    student_id: str,
+    run: tuple[date, date],
+    raised_on: date,
+) -> uuid.UUID | None:
+    """One row of `table` per run of a pupil: a new id, or None when a row overlaps the run (it is widened to it)."""
+    first, last = run
+    c = table.c
     overlapping = (
-        sa.select(warnings.c.warning_id)
-        .where(warnings.c.student_id == student_id, warnings.c.streak_start <= end, warnings.c.run_end >= start)
-        .order_by(warnings.c.streak_start)
+        sa.select(c[key])
+        .where(c.student_id == student_id, c[start] <= last, c.run_end >= first)
+        .order_by(c[start])
         .limit(1)
         .with_for_update()
     )
     earlier = await session.scalar(overlapping)
     if earlier is not None:
-        await session.execute(
-            sa.update(warnings)
-            .where(warnings.c.warning_id == earlier)
-            .values(
-                streak_start=sa.func.least(warnings.c.streak_start, start),
-                run_end=sa.func.greatest(warnings.c.run_end, end),
-            )
-        )
+        widened = {start: sa.func.least(c[start], first), "run_end": sa.func.greatest(c.run_end, last)}
+        await session.execute(sa.update(table).where(c[key] == earlier).values(widened))
         return None
-    warning_id = uuid.uuid4()
-    await session.execute(
-        insert(warnings).values(
-            warning_id=warning_id, student_id=student_id, streak_start=start, run_end=end, raised_on=raised_on
-        )
-    )
-    return warning_id
+    new_id = uuid.uuid4()
+    row = {key: new_id, "student_id": student_id, start: first, "run_end": last, "raised_on": raised_on}
+    await session.execute(insert(table).values(row))
+    return new_id
 
 
 async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:

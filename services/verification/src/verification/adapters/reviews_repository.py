@@ -6,38 +6,15 @@ import uuid
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verification.adapters.orm import absences, reviews
+from verification.adapters.repository import once_per_run
 
 
 async def add_review(session: AsyncSession, student_id: str, run: tuple[date, date]) -> uuid.UUID | None:
     """Record one review per excused run; return its id, or None if a review overlaps the run (it is widened)."""
-    start, end = run
-    overlapping = (
-        sa.select(reviews.c.review_id)
-        .where(reviews.c.student_id == student_id, reviews.c.run_start <= end, reviews.c.run_end >= start)
-        .order_by(reviews.c.run_start)
-        .limit(1)
-        .with_for_update()
-    )
-    earlier = await session.scalar(overlapping)
-    if earlier is not None:
-        await session.execute(
-            sa.update(reviews)
-            .where(reviews.c.review_id == earlier)
-            .values(
-                run_start=sa.func.least(reviews.c.run_start, start),
-                run_end=sa.func.greatest(reviews.c.run_end, end),
-            )
-        )
-        return None
-    review_id = uuid.uuid4()
-    await session.execute(
-        insert(reviews).values(review_id=review_id, student_id=student_id, run_start=start, run_end=end, raised_on=end)
-    )
-    return review_id
+    return await once_per_run(session, reviews, "review_id", "run_start", student_id, run, run[1])
 
 
 async def excused_reasons(session: AsyncSession, student_id: str, run: tuple[date, date]) -> tuple[str, ...]:

@@ -75,8 +75,13 @@ async def flag(uow: UnitOfWork, found: Flag, occurred_at: datetime) -> Flagged:
             birth_date=found.birth_date,
             source_ref=found.source_ref,
         )
-        where = {"region": found.county_code, "school_code": found.school_code, "subject_id": found.student_id}
-        uow.emit(event, occurred_at=occurred_at, **where)
+        uow.emit(
+            event,
+            region=found.county_code,
+            occurred_at=occurred_at,
+            school_code=found.school_code,
+            subject_id=found.student_id,
+        )
         return Flagged(suspicion_id, created=True)
     held = await uow.session.scalar(
         sa.select(suspicions.c.suspicion_id).where(

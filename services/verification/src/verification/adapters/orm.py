@@ -25,6 +25,12 @@ pupils = sa.Table(
     # The blind index of the pupil's ID number (StudentEnrolled/Updated): field findings match pupils by it.
     sa.Column("national_id_hash", sa.String(128)),
     sa.Index("pupils_by_national_id_hash", "national_id_hash"),
+    # On a roll from enrolled_on until left_on (NULL while on one); last_recorded_on: the last school day the
+    # school's attendance named the pupil (roster gaps and the not_attending cross-check read it).
+    sa.Column("enrolled_on", sa.Date),
+    sa.Column("left_on", sa.Date),
+    sa.Column("last_recorded_on", sa.Date),
+    sa.Index("pupils_by_school", "school_code"),
 )
 
 absences = sa.Table(

@@ -95,6 +95,9 @@ class ReturnConfirmed(Event):
     consolidation_due_on: date | None = Field(
         default=None, description="The school day after which the case may be closed if the child stayed."
     )
+    suspicion_id: UUID | None = Field(
+        default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
+    )
 
 
 class CaseClosed(Event):
@@ -110,6 +113,9 @@ class CaseClosed(Event):
     student_id: StudentId | None = None
     closed_on: date
     returned_on: date | None = None
+    suspicion_id: UUID | None = Field(
+        default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
+    )
 
 
 class CaseReopened(Event):
@@ -125,6 +131,9 @@ class CaseReopened(Event):
     student_id: StudentId | None = None
     reopened_on: date
     reason: str
+    suspicion_id: UUID | None = Field(
+        default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
+    )
 
 
 class LedgerEntryChanged(Event):

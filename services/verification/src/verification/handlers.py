@@ -29,8 +29,16 @@ from baoxue_contracts.events.attendance import (
     StudentLeft,
     StudentUpdated,
 )
-from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDropoutFlagged, SuspicionCleared
+from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
+from baoxue_contracts.events.verification import (
+    DropoutConfirmed,
+    EarlyWarningRaised,
+    SuspectedDropoutFlagged,
+    SuspicionCleared,
+    VerificationAssigned,
+)
 
+from verification import national
 from verification.adapters import repository as repo
 from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
@@ -193,4 +201,10 @@ EVENT_HANDLERS: EventHandlers = {
     AbsenceRecorded: [absence_recorded],
     PresenceRecorded: [presence_recorded],
     CalendarPublished: [calendar_published],
+    VerificationAssigned: [national.verification_assigned],
+    DropoutConfirmed: [national.dropout_confirmed],
+    SuspicionCleared: [national.suspicion_cleared],
+    ReturnConfirmed: [national.return_confirmed],
+    CaseClosed: [national.case_closed],
+    CaseReopened: [national.case_reopened],
 }

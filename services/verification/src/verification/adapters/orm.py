@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from baoxue_common.calendar_store import add_calendar_table
 from baoxue_common.tables import add_common_tables
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from verification.domain.rules import RULE_NAMES
 
@@ -135,4 +135,47 @@ field_findings = sa.Table(
     sa.Column("suspicion_id", UUID(as_uuid=True), nullable=False),
     sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("field_findings_by_county", "county_code", "found_on"),
+)
+
+# The national platform's suspected lists (国家平台疑似辍学名单): a batch once per batch_id, its body's fingerprint
+# (ID numbers replaced by their blind index) telling a repeat from a different body under the same id.
+national_batches = sa.Table(
+    "national_batches",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("items", sa.Integer, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Each item, the ID number only as blind index and masked; state and history follow the events (see national.py).
+national_items = sa.Table(
+    "national_items",
+    metadata,
+    sa.Column("batch_id", sa.String(64), primary_key=True),
+    sa.Column("item_id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("listed_student_id", sa.String(25)),
+    sa.Column("student_id", sa.String(25)),
+    sa.Column("national_id_hash", sa.String(128), nullable=False),
+    sa.Column("national_id_masked", sa.String(18), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("suspicion_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("state", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("clear_reason", sa.Text),
+    sa.Column("history", JSONB, nullable=False, server_default="[]"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("national_items_by_suspicion", "suspicion_id"),
+    sa.Index("national_items_by_student", "student_id"),
+    sa.Index("national_items_by_position", "batch_id", "position"),
+    # A child not on any roll yet, to be matched when a pupil with the same ID hash enrols.
+    sa.Index(
+        "national_items_unmatched_by_hash",
+        "national_id_hash",
+        postgresql_where=sa.text("student_id IS NULL"),
+    ),
 )

@@ -1,0 +1,186 @@
+"""The national platform's suspected lists: every item a suspect (source national_platform), and its feedback.
+
+A batch is stored once per batch_id; a repeat of the same body answers the same and emits nothing, a different
+body under a known batch_id is refused. Each item is matched to a pupil by student number, else by the blind
+index of its ID number; a child on no roll is kept and routed to the item's county. Every item is flagged
+through `suspects.flag` and follows the suspicion it got: its state moves with VerificationAssigned,
+DropoutConfirmed and SuspicionCleared (matched by suspicion_id), and with the ledger's ReturnConfirmed,
+CaseClosed and CaseReopened (by suspicion_id when the ledger gives it, else by the pupil's confirmed items).
+The state follows events, in any order, never backwards but for a reopened case (domain.national).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from baoxue_common.clock import Clock
+from baoxue_common.errors import Conflict, Unprocessable
+from baoxue_common.pii import mask_national_id, national_id_hash
+from baoxue_common.uow import UnitOfWork
+from baoxue_contracts import Envelope
+from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
+from baoxue_contracts.events.verification import DropoutConfirmed, SuspicionCleared, VerificationAssigned
+
+from verification.adapters import national_repository as store
+from verification.domain.national import (
+    CASE_STATES,
+    Change,
+    Item,
+    birth_date_of,
+    entry,
+    item_problems,
+    moves,
+    suspicion_id_of,
+)
+from verification.suspects import Flag, flag
+
+SKEW = timedelta(minutes=5)  # an issued_at this far ahead of our clock is the platform's clock, not the future
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """A list as the platform sent it, ID numbers still in clear."""
+
+    batch_id: str
+    issued_at: datetime
+    items: list[Item]
+
+
+def fingerprint(batch: Batch, hashes: list[str]) -> str:
+    """The digest of a batch's body, ID numbers replaced by their blind index, items in item_id order."""
+    items = sorted(
+        ({**asdict(item), "national_id": h} for item, h in zip(batch.items, hashes, strict=True)),
+        key=lambda i: i["item_id"],
+    )
+    body = {"issued_at": batch.issued_at.timestamp(), "items": items}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+async def accept_batch(uow: UnitOfWork, batch: Batch, pii_key: str, clock: Clock) -> int:
+    """Store a batch and flag each item a suspect; return how many items it holds.
+
+    A repeat of a stored batch changes nothing; 409 when the batch_id is known with another body; 422 (nothing
+    stored) listing every wrong item.
+    """
+    problems = [(["body", "items", i, name], why) for i, name, why in item_problems(batch.items)]
+    if batch.issued_at > clock.now() + SKEW:
+        problems.insert(0, (["body", "issued_at"], f"{batch.issued_at.isoformat()} is in the future"))
+    if problems:
+        errors = [{"loc": loc, "msg": msg} for loc, msg in problems]
+        raise Unprocessable(f"{len(errors)} problem(s) in the batch; nothing was stored", errors=errors)
+    numbers = [item.national_id.upper() for item in batch.items]
+    hashes = [national_id_hash(pii_key, n) for n in numbers]
+    digest = fingerprint(batch, hashes)
+    async with uow:
+        row = {"batch_id": batch.batch_id, "fingerprint": digest, "issued_at": batch.issued_at}
+        if not await store.add_batch(uow.session, row | {"items": len(batch.items)}):
+            stored = await store.batch(uow.session, batch.batch_id)
+            assert stored is not None, "add_batch refuses only a stored batch_id"
+            if stored.fingerprint != digest:
+                raise Conflict(f"batch {batch.batch_id} was received with another body")
+            return int(stored.items)
+        occurred_at = min(batch.issued_at, clock.now())
+        flagged_on = min(batch.issued_at.astimezone(clock.zone).date(), clock.today())
+        by_id, by_hash = await _pupils(uow, batch.items, hashes)
+        rows = []
+        for position, (item, number, hashed) in enumerate(zip(batch.items, numbers, hashes, strict=True)):
+            pupil = by_id.get(item.student_id or "")
+            if pupil is None or pupil.national_id_hash not in (None, hashed):
+                pupil = by_hash.get(hashed)
+            found = Flag(
+                source="national_platform",
+                county_code=pupil.county_code if pupil else item.county_code,
+                flagged_on=flagged_on,
+                reason=f"on the national platform's suspected list: {item.reason}",
+                school_code=pupil.school_code if pupil else None,
+                student_id=pupil.student_id if pupil else None,
+                groups=tuple(pupil.groups) if pupil else (),
+                poverty_household=bool(pupil.poverty_household) if pupil else False,
+                national_id_hash=hashed,
+                name=item.name,
+                birth_date=birth_date_of(number),
+                source_ref=item.item_id,
+                suspicion_id=suspicion_id_of(batch.batch_id, item.item_id),
+            )
+            flagged = await flag(uow, found, occurred_at)
+            # An item joining a suspicion that other items already follow starts where they are.
+            known = None if flagged.created else await store.follows(uow.session, flagged.suspicion_id)
+            rows.append(
+                {
+                    "batch_id": batch.batch_id,
+                    "item_id": item.item_id,
+                    "position": position,
+                    "county_code": item.county_code,
+                    "school_code": item.school_code,
+                    "listed_student_id": item.student_id,
+                    "student_id": found.student_id,
+                    "national_id_hash": hashed,
+                    "national_id_masked": mask_national_id(number),
+                    "name": item.name,
+                    "reason": item.reason,
+                    "suspicion_id": flagged.suspicion_id,
+                    "state": known.state if known else "pending",
+                    "clear_reason": known.clear_reason if known else None,
+                    "history": known.history if known else [entry(Change("pending", flagged_on))],
+                }
+            )
+        await store.add_items(uow.session, rows)
+        await uow.commit()
+    return len(batch.items)
+
+
+async def _pupils(uow: UnitOfWork, items: list[Item], hashes: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pupils the items name, by student id and by ID hash (the first by student id should rolls share one)."""
+    ids = {item.student_id for item in items if item.student_id}
+    by_id: dict[str, Any] = {}
+    by_hash: dict[str, Any] = {}
+    for pupil in await store.pupils_matching(uow.session, ids, set(hashes)):
+        by_id[pupil.student_id] = pupil
+        if pupil.national_id_hash:
+            by_hash.setdefault(pupil.national_id_hash, pupil)
+    return by_id, by_hash
+
+
+async def follow(uow: UnitOfWork, suspicion_id: uuid.UUID | None, student_id: str | None, change: Change) -> None:
+    """Move the items following the suspicion (or, failing that, the pupil's confirmed items) if the change may."""
+    rows = await store.items_of_suspicion(uow.session, suspicion_id) if suspicion_id else []
+    if not rows and student_id and change.to in CASE_STATES:
+        rows = await store.items_of_student(uow.session, student_id, CASE_STATES)
+    keys = [(r.batch_id, r.item_id) for r in rows if moves(r.state, change)]
+    if keys:
+        await store.move(uow.session, keys, change.to, change.reason, entry(change))
+
+
+async def verification_assigned(event: VerificationAssigned, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The items of the suspicion are being verified."""
+    await follow(uow, event.suspicion_id, None, Change("verifying", event.assigned_on))
+
+
+async def dropout_confirmed(event: DropoutConfirmed, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The items of the suspicion are confirmed dropouts."""
+    await follow(uow, event.suspicion_id, None, Change("confirmed_dropout", event.confirmed_on))
+
+
+async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The items of the suspicion are cleared, with the reason."""
+    await follow(uow, event.suspicion_id, None, Change("cleared", event.cleared_on, reason=event.reason))
+
+
+async def return_confirmed(event: ReturnConfirmed, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The child of the case is back in school."""
+    await follow(uow, event.suspicion_id, event.student_id, Change("returned", event.returned_on))
+
+
+async def case_closed(event: CaseClosed, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The case is closed out (销号)."""
+    await follow(uow, event.suspicion_id, event.student_id, Change("closed", event.closed_on))
+
+
+async def case_reopened(event: CaseReopened, envelope: Envelope, uow: UnitOfWork) -> None:
+    """The child left school again: back to confirmed_dropout."""
+    await follow(uow, event.suspicion_id, event.student_id, Change("confirmed_dropout", event.reopened_on, reopen=True))

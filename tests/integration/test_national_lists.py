@@ -1,0 +1,260 @@
+"""The national platform's suspected lists: every item a suspect, and the feedback following the other services.
+
+The verification outcomes (VerificationAssigned, DropoutConfirmed, SuspicionCleared) and the ledger's case events
+are published here with a test producer, as the other services would emit them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from baoxue_common.devstack import ServiceProcess
+from baoxue_common.kafka import make_producer
+from baoxue_common.testing import national_id
+from baoxue_contracts import Envelope, Event
+from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
+from baoxue_contracts.events.verification import DropoutConfirmed, SuspicionCleared, VerificationAssigned
+from baoxue_contracts.topics import CASES, DETECTION, VERIFICATION
+
+from tests.integration.conftest import Stack
+from tests.integration.roll_support import auth, kid, register
+from tests.integration.support import eventually, produce, scalar
+from tests.integration.test_detection import verification_published
+from tests.integration.test_roster_gaps import put_roll
+from tests.integration.test_rules import events_of
+
+COUNTY, SCHOOL = "150123", "1501230001"  # 和林格尔县: no other test's county
+FLAGGED = "SuspectedDropoutFlagged"
+ITEMS = "SELECT count(*) FROM verification.national_items WHERE county_code = $1"
+BORN = date(2014, 5, 9)
+
+
+def masked(number: str) -> str:
+    return number[:4] + "*" * 10 + number[-4:]
+
+
+async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_state(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the platform's date, as the service dates the list
+    by_number, by_hash = kid(COUNTY, 1), kid(COUNTY, 2, groups=["left_behind"])
+    async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=10) as ingest:
+        await register(ingest, stack.token("admin"), SCHOOL, COUNTY)
+        await put_roll(ingest, stack, SCHOOL, today - timedelta(days=20), [by_number, by_hash])
+    hashed = "SELECT count(*) = 2 FROM verification.pupils WHERE school_code = $1 AND national_id_hash IS NOT NULL"
+    await eventually(lambda: scalar(stack.database_url, hashed, SCHOOL))
+
+    unknown = national_id(COUNTY, BORN, 60)
+    item = {"name": "王小明", "county_code": COUNTY, "reason": "学籍系统比对未在校"}
+    items = [
+        item | {"item_id": "N1", "national_id": by_number["national_id"], "student_id": by_number["student_id"]},
+        item | {"item_id": "N2", "national_id": by_hash["national_id"], "school_code": SCHOOL},
+        item | {"item_id": "N3", "national_id": unknown.lower() if unknown.endswith("X") else unknown},
+    ]
+    batch = {"batch_id": "NAT-2026-150123-1", "issued_at": datetime.now(UTC).isoformat(), "items": items}
+    national = auth(stack.token("national"))
+    base = services["verification"].url
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+
+        async def feedback() -> dict[str, dict[str, Any]]:
+            r = await http.get(f"/v1/national/suspected-lists/{batch['batch_id']}", headers=national)
+            assert r.status_code == 200, r.text
+            return {i["item_id"]: i for i in r.json()["items"]}
+
+        # Two identical posts at once: one stores, both get the same answer.
+        answers = await asyncio.gather(
+            *(http.post("/v1/national/suspected-lists", headers=national, json=batch) for _ in range(2))
+        )
+        for r in answers:
+            assert (r.status_code, r.json()) == (202, {"batch_id": batch["batch_id"], "accepted": 3}), r.text
+        assert await scalar(stack.database_url, ITEMS, COUNTY) == 3
+
+        await eventually(lambda: verification_published(stack.database_url))
+        flags = {e.source_ref: e for _, e in await events_of(stack.bootstrap, DETECTION, FLAGGED, {COUNTY})}
+        assert set(flags) == {"N1", "N2", "N3"}, "one flag per item, none twice"
+        assert {e.source for e in flags.values()} == {"national_platform"}
+        assert (flags["N1"].student_id, flags["N1"].school_code) == (by_number["student_id"], SCHOOL)
+        assert (flags["N2"].student_id, flags["N2"].groups) == (by_hash["student_id"], ("left_behind",))
+        child = flags["N3"]
+        assert (child.student_id, child.school_code, child.county_code) == (None, None, COUNTY)
+        assert (child.name, child.birth_date, child.national_id_hash is not None) == ("王小明", BORN, True)
+        assert all(unknown not in e.model_dump_json() for e in flags.values()), "no ID number in clear"
+
+        got = await feedback()
+        assert {k: (i["state"], i["student_id"]) for k, i in got.items()} == {
+            "N1": ("pending", by_number["student_id"]),
+            "N2": ("pending", by_hash["student_id"]),
+            "N3": ("pending", None),
+        }
+        assert got["N3"]["national_id"] == masked(unknown.upper())
+        assert {k: i["suspicion_id"] for k, i in got.items()} == {k: str(e.suspicion_id) for k, e in flags.items()}
+        clear = "SELECT count(*) FROM verification.national_items WHERE national_id_hash = $1 OR name = $1"
+        assert await scalar(stack.database_url, clear, unknown) == 0
+
+        # The suspects reach the county's suspected ledger.
+        async with httpx.AsyncClient(base_url=services["ledger"].url, timeout=10) as ledger:
+
+            async def listed() -> set[str]:
+                params = {"source": "national_platform"}
+                r = await ledger.get(f"/v1/counties/{COUNTY}/ledgers/suspected", headers=national, params=params)
+                assert r.status_code == 200, r.text
+                return {i["suspicion_id"] for i in r.json()["items"]}
+
+            await eventually(lambda: _equal(listed, {str(e.suspicion_id) for e in flags.values()}))
+
+        # The other services' events move each item; the feedback shows each state with its date.
+        producer = make_producer(stack.settings(), client_id="national-lists-test")
+        await producer.start()
+        try:
+
+            async def publish(topic: str, event: Event, producer_name: str) -> None:
+                at = datetime.combine(today, time(9, 0), tzinfo=UTC)
+                envelope = Envelope.wrap(event, producer=producer_name, region=COUNTY, occurred_at=at)
+                await produce(producer, topic, [envelope])
+                query = "SELECT count(*) FROM verification.inbox WHERE event_id = $1"
+                await eventually(lambda: scalar(stack.database_url, query, envelope.event_id))
+
+            def ids(key: str) -> dict[str, Any]:
+                e = flags[key]
+                return {"suspicion_id": e.suspicion_id, "county_code": COUNTY, "student_id": e.student_id}
+
+            for key in ("N1", "N2", "N3"):
+                assigned = VerificationAssigned(
+                    verification_id=uuid.uuid4(), assigned_to="school", assigned_on=today, due_on=today, **ids(key)
+                )
+                await publish(VERIFICATION, assigned, "verification")
+            assert {k: i["state"] for k, i in (await feedback()).items()} == dict.fromkeys(items_keys(), "verifying")
+
+            confirmed = DropoutConfirmed(
+                verification_id=uuid.uuid4(),
+                source="national_platform",
+                confirmed_on=today,
+                verified_by="李老师",
+                **ids("N1"),
+            )
+            await publish(VERIFICATION, confirmed, "verification")
+            cleared = SuspicionCleared(
+                source="national_platform", reason="transferred", cleared_on=today, verified_by="李老师", **ids("N2")
+            )
+            await publish(VERIFICATION, cleared, "verification")
+            got = await feedback()
+            assert (got["N1"]["state"], got["N2"]["state"], got["N2"]["reason"]) == (
+                "confirmed_dropout",
+                "cleared",
+                "transferred",
+            )
+            case = {"case_id": uuid.uuid4(), "county_code": COUNTY, "student_id": by_number["student_id"]}
+            back = ReturnConfirmed(
+                school_code=SCHOOL,
+                returned_on=today,
+                placement="regular",
+                suspicion_id=flags["N1"].suspicion_id,
+                **case,
+            )
+            await publish(CASES, back, "ledger")
+            assert (await feedback())["N1"]["state"] == "returned"
+            # The ledger names no suspicion here: the pupil's confirmed item follows by student_id.
+            await publish(CASES, CaseClosed(closed_on=today, returned_on=today, **case), "ledger")
+            got = await feedback()
+            assert got["N1"]["state"] == "closed"
+            assert [s["state"] for s in got["N1"]["history"]] == [
+                "pending",
+                "verifying",
+                "confirmed_dropout",
+                "returned",
+                "closed",
+            ]
+            assert {s["on"] for s in got["N1"]["history"]} == {today.isoformat()}
+            # A late VerificationAssigned leaves a closed item closed, a late one for a cleared item leaves it cleared.
+            for key in ("N1", "N2"):
+                late = VerificationAssigned(
+                    verification_id=uuid.uuid4(), assigned_to="school", assigned_on=today, due_on=today, **ids(key)
+                )
+                await publish(VERIFICATION, late, "verification")
+            got = await feedback()
+            assert (got["N1"]["state"], got["N2"]["state"], got["N3"]["state"]) == ("closed", "cleared", "verifying")
+            # The child left school again: the item goes back to confirmed_dropout.
+            again = CaseReopened(reopened_on=today, reason="又辍学", suspicion_id=flags["N1"].suspicion_id, **case)
+            await publish(CASES, again, "ledger")
+            assert (await feedback())["N1"]["state"] == "confirmed_dropout"
+        finally:
+            await producer.stop()
+
+        # The same batch again: the same answer, nothing new on the bus.
+        r = await http.post("/v1/national/suspected-lists", headers=national, json=batch)
+        assert (r.status_code, r.json()) == (202, {"batch_id": batch["batch_id"], "accepted": 3}), r.text
+        await eventually(lambda: verification_published(stack.database_url))
+        assert len(await events_of(stack.bootstrap, DETECTION, FLAGGED, {COUNTY})) == 3
+        assert (await feedback())["N1"]["state"] == "confirmed_dropout"
+
+
+def items_keys() -> tuple[str, ...]:
+    return ("N1", "N2", "N3")
+
+
+async def _equal(read: Any, expected: set[str]) -> bool:
+    return bool(await read() == expected)
+
+
+async def test_a_wrong_batch_is_refused_whole_and_only_the_national_platform_may_send_or_read(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    good = national_id(COUNTY, BORN, 70)
+    wrong_check = good[:-1] + ("1" if good[-1] != "1" else "2")
+    item = {"item_id": "R1", "national_id": good, "name": "张三", "county_code": COUNTY, "reason": "未入学"}
+    batch = {"batch_id": "NAT-2026-150123-R", "issued_at": datetime.now(UTC).isoformat(), "items": [item]}
+    national = auth(stack.token("national"))
+    async with httpx.AsyncClient(base_url=services["verification"].url, timeout=30) as http:
+
+        async def post(body: dict[str, Any], headers: dict[str, str] = national) -> httpx.Response:
+            return await http.post("/v1/national/suspected-lists", headers=headers, json=body)
+
+        stored = await scalar(stack.database_url, ITEMS, COUNTY)
+        wrong = batch | {
+            "items": [
+                item,
+                item | {"national_id": wrong_check, "item_id": "R2"},
+                item | {"county_code": "150100", "item_id": "R3"},
+                item | {"item_id": "R1", "national_id": national_id(COUNTY, BORN, 71)},
+            ]
+        }
+        r = await post(wrong)
+        assert r.status_code == 422, r.text
+        locs = [e["loc"] for e in r.json()["errors"]]
+        assert locs == [
+            ["body", "items", 0, "item_id"],
+            ["body", "items", 1, "national_id"],
+            ["body", "items", 2, "county_code"],
+            ["body", "items", 3, "item_id"],
+        ], r.json()
+        future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+        r = await post(batch | {"issued_at": future})
+        assert r.status_code == 422 and ["body", "issued_at"] in [e["loc"] for e in r.json()["errors"]], r.text
+        for odd in ({"issued_at": "2026-11-30T08:00:00"}, {"items": []}, {"batch_id": "白"}, {"extra": 1}):
+            r = await post(batch | odd)
+            assert r.status_code == 422, (odd, r.text)
+        r = await post(batch | {"items": [item | {"item_id": f"X{n}"} for n in range(10_001)]})
+        assert r.status_code == 413, r.text
+        for scope in ("admin", "national"):
+            r = await http.get(f"/v1/national/suspected-lists/{batch['batch_id']}", headers=auth(stack.token(scope)))
+            assert r.status_code == 404, r.text
+        for scope in (f"region:{COUNTY}", f"school:{SCHOOL}", "region:150000"):
+            assert (await post(batch, auth(stack.token(scope)))).status_code == 403, scope
+        assert await scalar(stack.database_url, ITEMS, COUNTY) == stored, "a refused batch stores nothing"
+
+        r = await post(batch, auth(stack.token("admin")))
+        assert (r.status_code, r.json()) == (202, {"batch_id": batch["batch_id"], "accepted": 1}), r.text
+        r = await post(batch | {"items": [item | {"reason": "另一个原因"}]})
+        assert r.status_code == 409, r.text
+        r = await http.get(
+            f"/v1/national/suspected-lists/{batch['batch_id']}", headers=auth(stack.token(f"region:{COUNTY}"))
+        )
+        assert r.status_code == 403, r.text
+        r = await http.get(f"/v1/national/suspected-lists/{batch['batch_id']}", headers=national)
+        assert [(i["item_id"], i["reason"], i["state"]) for i in r.json()["items"]] == [("R1", None, "pending")]
+        assert await scalar(stack.database_url, ITEMS, COUNTY) == stored + 1

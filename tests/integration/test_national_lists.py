@@ -192,6 +192,16 @@ async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_sta
         assert len(await events_of(stack.bootstrap, DETECTION, FLAGGED, {COUNTY})) == 3
         assert (await feedback())["N1"]["state"] == "confirmed_dropout"
 
+    # The child on no roll enrols: the item names the pupil from then on.
+    newcomer = kid(COUNTY, 60, birth=BORN)
+    assert newcomer["national_id"] == unknown
+    async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=10) as ingest:
+        await put_roll(ingest, stack, SCHOOL, today, [by_number, by_hash, newcomer])
+    matched = "SELECT student_id FROM verification.national_items WHERE batch_id = $1 AND item_id = 'N3'"
+    assert await eventually(lambda: scalar(stack.database_url, matched, batch["batch_id"])) == newcomer["student_id"]
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        assert (await feedback())["N3"]["student_id"] == newcomer["student_id"]
+
 
 def items_keys() -> tuple[str, ...]:
     return ("N1", "N2", "N3")

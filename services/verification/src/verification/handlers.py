@@ -195,7 +195,7 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
 
 EVENT_HANDLERS: EventHandlers = {
     # The roster suspicion ends before remember_pupil, which would otherwise re-issue it with the new standing.
-    StudentEnrolled: [student_enrolled, remember_pupil, pupil_hash_seen],
+    StudentEnrolled: [student_enrolled, remember_pupil, pupil_hash_seen, national.pupil_enrolled],
     StudentLeft: [student_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
     AbsenceRecorded: [absence_recorded],

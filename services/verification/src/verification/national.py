@@ -23,6 +23,7 @@ from baoxue_common.errors import Conflict, Unprocessable
 from baoxue_common.pii import mask_national_id, national_id_hash
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
+from baoxue_contracts.events.attendance import StudentEnrolled
 from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
 from baoxue_contracts.events.verification import DropoutConfirmed, SuspicionCleared, VerificationAssigned
 
@@ -184,3 +185,11 @@ async def case_closed(event: CaseClosed, envelope: Envelope, uow: UnitOfWork) ->
 async def case_reopened(event: CaseReopened, envelope: Envelope, uow: UnitOfWork) -> None:
     """The child left school again: back to confirmed_dropout."""
     await follow(uow, event.suspicion_id, event.student_id, Change("confirmed_dropout", event.reopened_on, reopen=True))
+
+
+async def pupil_enrolled(event: StudentEnrolled, envelope: Envelope, uow: UnitOfWork) -> None:
+    """A child listed while on no roll is now a pupil: the items name them, so case events find them.
+
+    The suspicion itself stays as it was flagged (no student); merging it with the pupil is suspects.py's work.
+    """
+    await store.match_unmatched(uow.session, event.national_id_hash, event.student_id)

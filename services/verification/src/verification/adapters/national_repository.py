@@ -99,3 +99,12 @@ async def items_page(session: AsyncSession, batch_id: str, *, limit: int, offset
         .offset(offset)
     )
     return list((await session.execute(query)).all())
+
+
+async def match_unmatched(session: AsyncSession, national_id_hash: str, student_id: str) -> None:
+    """Name the pupil on the items of a child who was on no roll when listed."""
+    await session.execute(
+        sa.update(national_items)
+        .where(national_items.c.national_id_hash == national_id_hash, national_items.c.student_id.is_(None))
+        .values(student_id=student_id, updated_at=sa.func.now())
+    )

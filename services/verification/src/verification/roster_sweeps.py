@@ -1,11 +1,13 @@
 """Daily sweeps for roster gaps that appear with time: stalled transfers and pupils the attendance never names.
 
 Each is `async def f(uow, today) -> int` (suspects opened), run inside the caller's unit of work; running one
-twice opens nothing new. Suspects open only through `suspects.flag` (source `roster`).
+twice opens nothing new. Suspects open only through `suspects.flag` (source `roster`). `counties` limits a run
+to some counties (an operator's re-run, or a test sharing its database with others); None: all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 
 from baoxue_common.calendar import SchoolDays
@@ -20,7 +22,7 @@ from verification.domain.rules import Rules
 from verification.suspects import Flag, flag
 
 
-async def flag_stalled_transfers(uow: UnitOfWork, today: date) -> int:
+async def flag_stalled_transfers(uow: UnitOfWork, today: date, *, counties: Collection[str] | None = None) -> int:
     """Flag the pupil of each transfer still pending past `transfer_completion_school_days` (receiving calendar).
 
     The suspect is the sending school's (it still answers for the pupil); each transfer flags at most once.
@@ -28,6 +30,8 @@ async def flag_stalled_transfers(uow: UnitOfWork, today: date) -> int:
     county_of = _Counties(uow)
     opened = 0
     for row in await sweeps_repo.stalled_candidates(uow.session):
+        if counties is not None and row.from_county_code not in counties:
+            continue
         days, rules = await county_of(row.receiving_county)
         if not transfer_overdue(days, row.requested_on, row.due_on, today, rules.transfer_completion_school_days):
             continue
@@ -49,7 +53,7 @@ async def flag_stalled_transfers(uow: UnitOfWork, today: date) -> int:
     return opened
 
 
-async def flag_not_attending(uow: UnitOfWork, today: date) -> int:
+async def flag_not_attending(uow: UnitOfWork, today: date, *, counties: Collection[str] | None = None) -> int:
     """Flag pupils on a roll whom attendance has not named for `not_attending_after_school_days` school days.
 
     A pupil is last seen on the later of last_recorded_on and enrolled_on (a new roll starts the count again);
@@ -58,6 +62,8 @@ async def flag_not_attending(uow: UnitOfWork, today: date) -> int:
     county_of = _Counties(uow)
     cutoffs: dict[str, date] = {}
     for county in await sweeps_repo.roll_counties(uow.session):
+        if counties is not None and county not in counties:
+            continue
         days, rules = await county_of(county)
         if (limit := cutoff(days, today, rules.not_attending_after_school_days)) is not None:
             cutoffs[county] = limit

@@ -15,14 +15,14 @@ import pytest
 from baoxue_common.db import make_engine, make_sessionmaker
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.uow import UnitOfWorkFactory
-from baoxue_contracts.topics import ATTENDANCE, DETECTION, VERIFICATION
+from baoxue_contracts.topics import DETECTION, VERIFICATION
 from verification.adapters import orm
 from verification.roster_sweeps import flag_not_attending, flag_stalled_transfers
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, fetch, kid, publish_calendar, register
 from tests.integration.slice_data import past_school_days
-from tests.integration.support import events_on, eventually, scalar, school_year_of, topic_events
+from tests.integration.support import events_on, eventually, scalar, school_events, school_year_of
 from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 
@@ -91,11 +91,8 @@ async def test_a_stalled_transfer_and_a_pupil_never_named_are_flagged_and_cleare
         assert r.status_code == 201, r.text
 
     # Attendance-ingest names who each day's records left out: the ghost, once the day is complete.
-    submitted = [
-        event
-        for _, event in await topic_events(stack.bootstrap, ATTENDANCE, lambda e: e.school_code == SCHOOL)
-        if type(event).__name__ == "AttendanceSubmitted"
-    ]
+    events = await school_events(stack.bootstrap, stack.database_url, SCHOOL)
+    submitted = [e for e in events if type(e).__name__ == "AttendanceSubmitted"]
     assert [(s.date, s.unrecorded) for s in submitted] == [
         (days[0], tuple(sorted([b, g, m]))),
         (days[0], (g,)),

@@ -51,9 +51,14 @@ async def stalled_candidates(session: AsyncSession) -> list[sa.Row[Any]]:
 
     The receiving school's county is the one verification's roll copy shows for that school.
     """
+    at_receiver = pupils.alias("at_receiver")
     receiving = (
-        sa.select(pupils.c.county_code).where(pupils.c.school_code == transfers.c.to_school_code).limit(1)
-    ).scalar_subquery()
+        sa.select(at_receiver.c.county_code)
+        .where(at_receiver.c.school_code == transfers.c.to_school_code)
+        .limit(1)
+        .correlate(transfers)
+        .scalar_subquery()
+    )
     stmt = (
         sa.select(
             transfers,
@@ -166,9 +171,11 @@ async def unnamed_pupils(session: AsyncSession, cutoffs: Mapping[str, date]) -> 
     """
     if not cutoffs:
         return []
-    counties = sa.func.unnest(
-        sa.cast(list(cutoffs), ARRAY(sa.String)), sa.cast(list(cutoffs.values()), ARRAY(sa.Date))
-    ).table_valued("county", "cutoff")
+    counties = (
+        sa.func.unnest(sa.cast(list(cutoffs), ARRAY(sa.String)), sa.cast(list(cutoffs.values()), ARRAY(sa.Date)))
+        .table_valued("county", "cutoff")
+        .render_derived(name="cutoffs")
+    )
     seen = sa.func.greatest(pupils.c.last_recorded_on, pupils.c.enrolled_on)
     flagged = sa.exists().where(
         suspicions.c.student_id == pupils.c.student_id,

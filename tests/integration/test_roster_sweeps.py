@@ -15,14 +15,14 @@ import pytest
 from baoxue_common.db import make_engine, make_sessionmaker
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.uow import UnitOfWorkFactory
-from baoxue_contracts.topics import DETECTION, VERIFICATION
+from baoxue_contracts.topics import DETECTION, ROSTER, VERIFICATION
 from verification.adapters import orm
 from verification.roster_sweeps import flag_not_attending, flag_stalled_transfers
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, fetch, kid, publish_calendar, register
 from tests.integration.slice_data import past_school_days
-from tests.integration.support import events_on, eventually, scalar, school_events, school_year_of
+from tests.integration.support import events_on, eventually, scalar, school_events, school_year_of, topic_events
 from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 
@@ -138,6 +138,11 @@ async def test_a_stalled_transfer_and_a_pupil_never_named_are_flagged_and_cleare
 
     # The receiving school's roll completes the transfer; the school's attendance names the ghost after all.
     async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=30) as http:
+        # First a new roll of the school that changes a pupil's class: a StudentUpdated keeps the roll dates.
+        moved_class = {**named[0], "class": "5-3"}
+        await put_roll(http, stack, SCHOOL, today - timedelta(days=2), [moved_class, named[1], ghost, mover])
+        await eventually(lambda: _updated(stack, a))
+        assert await fetch_row(stack.database_url, roll, a) == (today - timedelta(days=40), None, days[-1])
         await put_roll(http, stack, RECEIVER, today - timedelta(days=1), [mover])
         await push(http, token, days[-1], {g: "present"})
 
@@ -162,3 +167,11 @@ async def fetch_row(database_url: str, query: str, *args: object) -> tuple[Any, 
     """One row of one query, as a tuple."""
     [row] = await fetch(database_url, query, *args)
     return tuple(row)
+
+
+async def _updated(stack: Stack, student_id: str) -> bool:
+    """Whether verification has applied the pupil's StudentUpdated."""
+    keep = lambda e: e.event_type == "StudentUpdated" and e.subject_id == student_id  # noqa: E731
+    found = await topic_events(stack.bootstrap, ROSTER, keep)
+    query = "SELECT count(*) FROM verification.inbox WHERE event_id = $1"
+    return bool(found) and bool(await scalar(stack.database_url, query, found[0][0].event_id))

@@ -161,3 +161,27 @@ async def test_a_rolled_back_push_leaves_no_row(sessions: async_sessionmaker[Asy
         )
         await session.rollback()
     assert await _table(sessions) == {}
+
+
+async def test_unrecorded_is_the_roll_of_that_day_minus_the_days_marks(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        # P[4] left the roll on Monday: on Friday still on it, from Monday on not.
+        await session.execute(
+            sa.update(students).where(students.c.student_id == P[4]).values(active=False, left_on=MONDAY)
+        )
+        await session.commit()
+    await _push(sessions, FRIDAY, [rec(P[0], "present"), rec(P[1], "absent_unexcused")])
+    await _push(sessions, MONDAY, [rec(P[0], "present"), rec(P[2], "late"), rec(P[3], "absent_excused")])
+
+    async def unrecorded(day: date) -> tuple[str, ...]:
+        async with sessions() as session:
+            return await marks.unrecorded(session, SCHOOL, day)
+
+    # Never P[5] (gone before), never another school's pupil; absences name their pupil as much as presence.
+    assert await unrecorded(FRIDAY) == (P[2], P[3], P[4])
+    assert await unrecorded(MONDAY) == (P[1],)
+    assert await unrecorded(TUESDAY) == (P[0], P[1], P[2], P[3])
+    await _push(sessions, MONDAY, [rec(P[1], "present")])  # a second push of the day completes it
+    assert await unrecorded(MONDAY) == ()

@@ -205,6 +205,10 @@ class AttendanceSubmitted(Event):
     counts: dict[str, Count] = Field(description="Pupils by status (present, late, left_early, absent_...).")
     total: Count
     corrections: Count = 0
+    unrecorded: tuple[StudentId, ...] = Field(
+        default=(),
+        description="Pupils on the school's roll that day whom the day's records do not name (a ghost, 空挂学籍).",
+    )
 
 
 EVENTS: tuple[type[Event], ...] = (

@@ -23,11 +23,14 @@ from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import (
     AbsenceRecorded,
+    AttendanceSubmitted,
     CalendarPublished,
     PresenceRecorded,
     StudentEnrolled,
     StudentLeft,
     StudentUpdated,
+    TransferCompleted,
+    TransferRequested,
 )
 from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
 from baoxue_contracts.events.verification import (
@@ -47,6 +50,14 @@ from verification.domain.streaks import assess, can_judge, still_grounded
 from verification.field_findings import pupil_hash_seen
 from verification.reviews import review_excused_run
 from verification.roster_gaps import student_enrolled, student_left
+from verification.roster_records import (
+    arrived_by_transfer,
+    attendance_submitted,
+    pupil_left,
+    pupil_named,
+    transfer_completed,
+    transfer_requested,
+)
 
 
 async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -59,7 +70,8 @@ async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Enve
     as an update). A repeat that changes neither emits nothing.
     """
     known = Standing.of(event.groups, event.poverty_household)
-    await repo.remember_pupil(uow.session, event.student_id, event.school_code, envelope.region, known)
+    enrolled_on = (event.enrolled_on or envelope.occurred_at.date()) if isinstance(event, StudentEnrolled) else None
+    await repo.remember_pupil(uow.session, event.student_id, event.school_code, envelope.region, known, enrolled_on)
     for row in await repo.open_suspicions_of(uow.session, event.student_id):
         fields = reissued(flag_of(row), Standing.of(row.groups, row.poverty_household), known)
         if fields is None:
@@ -195,11 +207,12 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
 
 EVENT_HANDLERS: EventHandlers = {
     # The roster suspicion ends before remember_pupil, which would otherwise re-issue it with the new standing.
-    StudentEnrolled: [student_enrolled, remember_pupil, pupil_hash_seen, national.pupil_enrolled],
-    StudentLeft: [student_left],
+    # An enrolment at a transfer's receiving school ends a stalled-transfer suspicion as `transferred` first.
+    StudentEnrolled: [arrived_by_transfer, student_enrolled, remember_pupil, pupil_hash_seen, national.pupil_enrolled],
+    StudentLeft: [student_left, pupil_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
-    AbsenceRecorded: [absence_recorded],
-    PresenceRecorded: [presence_recorded],
+    AbsenceRecorded: [absence_recorded, pupil_named],
+    PresenceRecorded: [presence_recorded, pupil_named],
     CalendarPublished: [calendar_published],
     VerificationAssigned: [national.verification_assigned],
     DropoutConfirmed: [national.dropout_confirmed],
@@ -207,4 +220,7 @@ EVENT_HANDLERS: EventHandlers = {
     ReturnConfirmed: [national.return_confirmed],
     CaseClosed: [national.case_closed],
     CaseReopened: [national.case_reopened],
+    TransferRequested: [transfer_requested],
+    TransferCompleted: [transfer_completed],
+    AttendanceSubmitted: [attendance_submitted],
 }

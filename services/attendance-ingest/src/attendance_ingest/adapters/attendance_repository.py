@@ -64,6 +64,16 @@ ORDER BY i.n
 
 _DAY_COUNTS = f"SELECT status, count(*) FROM {attendance.fullname} WHERE school_code = $1 AND day = $2 GROUP BY status"
 
+# The roll as it stood that day, as far as the roll tells: active now, or left after the day.
+_UNRECORDED = f"""
+SELECT s.student_id FROM {students.fullname} s
+WHERE s.school_code = $1 AND (s.active OR s.left_on > $2)
+  AND NOT EXISTS (
+    SELECT 1 FROM {attendance.fullname} a WHERE a.day = $2 AND a.school_code = $1 AND a.student_id = s.student_id
+  )
+ORDER BY s.student_id
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class WrittenMark:
@@ -120,6 +130,12 @@ async def day_counts(session: AsyncSession, school_code: str, day: date) -> dict
     """How many pupils had each status on a day."""
     rows = await (await _driver(session)).fetch(_DAY_COUNTS, school_code, day)
     return {status: int(n) for status, n in rows}
+
+
+async def unrecorded(session: AsyncSession, school_code: str, day: date) -> tuple[str, ...]:
+    """Pupils on the school's roll that day whom no mark of the day names, in id order (one statement)."""
+    rows = await (await _driver(session)).fetch(_UNRECORDED, school_code, day)
+    return tuple(r["student_id"] for r in rows)
 
 
 async def _driver(session: AsyncSession) -> Any:

@@ -86,7 +86,12 @@ async def record_attendance(
         if written:
             counts = await marks.day_counts(uow.session, school_code, day)
             submitted = AttendanceSubmitted(
-                school_code=school_code, date=day, batch_id=batch_id, counts=counts, total=sum(counts.values())
+                school_code=school_code,
+                date=day,
+                batch_id=batch_id,
+                counts=counts,
+                total=sum(counts.values()),
+                unrecorded=await marks.unrecorded(uow.session, school_code, day),
             )
             uow.emit(submitted, region=county, occurred_at=at, school_code=school_code)
         await uow.commit()

@@ -179,3 +179,21 @@ national_items = sa.Table(
         postgresql_where=sa.text("student_id IS NULL"),
     ),
 )
+
+# Transfers (转学) as roster.v1 tells them; suspicion_id: the stalled-transfer suspicion this transfer opened.
+transfers = sa.Table(
+    "transfers",
+    metadata,
+    sa.Column("transfer_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("student_id", sa.String(25), nullable=False),
+    sa.Column("from_school_code", sa.String(10)),
+    sa.Column("from_county_code", sa.String(6)),
+    sa.Column("to_school_code", sa.String(10), nullable=False),
+    sa.Column("requested_on", sa.Date),
+    sa.Column("due_on", sa.Date),
+    sa.Column("status", sa.Text, nullable=False, server_default="pending"),
+    sa.Column("completed_on", sa.Date),
+    sa.Column("suspicion_id", UUID(as_uuid=True)),
+    sa.Index("transfers_by_pupil", "student_id"),
+    sa.Index("transfers_pending", "requested_on", postgresql_where=sa.text("status = 'pending'")),
+)

@@ -16,22 +16,34 @@ from verification.domain.standing import Standing
 
 
 async def remember_pupil(
-    session: AsyncSession, student_id: str, school_code: str, county: str, standing: Standing
+    session: AsyncSession,
+    student_id: str,
+    school_code: str,
+    county: str,
+    standing: Standing,
+    enrolled_on: date | None = None,
 ) -> None:
-    """Keep the copy of a pupil's school, county, priority groups and poverty household."""
-    stmt = insert(pupils).values(
-        student_id=student_id,
-        school_code=school_code,
-        county_code=county,
-        groups=list(standing.groups),
-        poverty_household=standing.poverty_household,
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[pupils.c.student_id],
-            set_={k: v for k, v in stmt.excluded.items() if k != "national_id_hash"},  # kept by field_findings
-        )
-    )
+    """Keep the copy of a pupil's school, county, priority groups and poverty household.
+
+    An enrolment (`enrolled_on` given) puts the pupil back on a roll: left_on is NULL again, unless the pupil
+    left this same school after that enrolment (a late, stale enrolment).
+    """
+    values: dict[str, Any] = {
+        "student_id": student_id,
+        "school_code": school_code,
+        "county_code": county,
+        "groups": list(standing.groups),
+        "poverty_household": standing.poverty_household,
+    }
+    if enrolled_on is not None:
+        values["enrolled_on"] = enrolled_on
+    stmt = insert(pupils).values(values)
+    # Only the columns given: national_id_hash is kept by field_findings, the roll dates by the roll's events.
+    set_: dict[str, Any] = {k: stmt.excluded[k] for k in values if k != "student_id"}
+    if enrolled_on is not None:
+        stale = sa.and_(pupils.c.school_code == stmt.excluded.school_code, pupils.c.left_on > enrolled_on)
+        set_["left_on"] = sa.case((stale, pupils.c.left_on), else_=sa.null())
+    await session.execute(stmt.on_conflict_do_update(index_elements=[pupils.c.student_id], set_=set_))
 
 
 async def pupil_standing(session: AsyncSession, student_id: str) -> Standing:

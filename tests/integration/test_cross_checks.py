@@ -117,6 +117,9 @@ async def test_registries_are_replaced_whole_and_refused_when_wrong_older_or_out
         assert (r.status_code, r.json()["added"], r.json()["changed"], r.json()["removed"]) == (200, 1, 1, 1), r.text
         r = await http.put(f"{url}/household", headers=county, json=good)  # older than the one on record
         assert r.status_code == 409, r.text
+        future = later | {"as_of": (today + timedelta(days=1)).isoformat(), "children": [child(b, "丙")]}
+        r = await http.put(f"{url}/household", headers=county, json=future)
+        assert r.status_code == 422 and [e["loc"] for e in r.json()["errors"]] == [["body", "as_of"]], r.text
         names = "SELECT string_agg(name, ',' ORDER BY name) FROM verification.household_children WHERE county_code = $1"
         assert await scalar(stack.database_url, names, HOME) == "丁,甲改"
         clear = "SELECT count(*) FROM verification.household_children WHERE national_id_masked = $1 OR name = $1"

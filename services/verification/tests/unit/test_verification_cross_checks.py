@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from baoxue_common.auth import Principal
+from baoxue_common.errors import PayloadTooLarge
 from baoxue_common.testing import national_id
 from verification.domain.cross_checks import (
     compulsory_births,
@@ -14,7 +16,15 @@ from verification.domain.cross_checks import (
     of_compulsory_age,
     school_year_start,
 )
-from verification.domain.registries import MAX_ERRORS, HouseholdChild, cut, household_problems, number_problems
+from verification.domain.registries import (
+    MAX_CHILDREN,
+    MAX_ERRORS,
+    HouseholdChild,
+    cut,
+    household_problems,
+    number_problems,
+)
+from verification.entrypoints.registries import _allowed
 
 TODAY = date(2026, 11, 30)
 
@@ -111,3 +121,10 @@ def test_a_422_lists_at_most_max_errors_and_says_how_many_more() -> None:
     shown, more = cut(problems)
     assert (len(shown), more) == (MAX_ERRORS, 5)
     assert shown[0] == {"loc": ["body", "national_ids", 0], "msg": "bad"}
+
+
+def test_a_registry_above_the_limit_is_refused_before_any_check() -> None:
+    admin = Principal("admin", "jti", datetime(2030, 1, 1, tzinfo=UTC))
+    _allowed(admin, "150123", MAX_CHILDREN)
+    with pytest.raises(PayloadTooLarge):
+        _allowed(admin, "150123", MAX_CHILDREN + 1)

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from bench.attendance import Size, report, run_attendance
+from bench.crosscheck import CrossCheckSize, run_crosscheck
 from tests.integration.support import Counting, create_schema, produce, sample_event, sample_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -224,6 +225,12 @@ async def main(args: argparse.Namespace) -> None:
             section["machine"] = machine(broker is not None, bootstrap)
             results["attendance_ingest"] = section
             report(section, say)
+        if args.only in (None, "crosscheck"):
+            size_cc = CrossCheckSize(children=args.children or (50_000 if args.quick else 1_000_000))
+            section = await run_crosscheck(database_url, bootstrap, data, size_cc, say)
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["crosscheck"] = section
     finally:
         if broker is not None:
             broker.kill()
@@ -235,9 +242,16 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--only", choices=["foundation", "attendance"], help="run one section (the others are kept)")
     parser.add_argument(
-        "--quick", action="store_true", help="attendance: a small size (40 schools x 1,000 pupils, 2 runs)"
+        "--only", choices=["foundation", "attendance", "crosscheck"], help="run one section (the others are kept)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="attendance: a small size (40 schools x 1,000 pupils, 2 runs); crosscheck: 50,000 children",
+    )
+    parser.add_argument(
+        "--children", type=int, help="crosscheck: children on the register and pupils (default 1,000,000; quick 50,000)"
     )
     parser.add_argument("--schools", type=int, help="attendance: schools (default 200)")
     parser.add_argument("--pupils", type=int, help="attendance: pupils per school (default 1,000)")

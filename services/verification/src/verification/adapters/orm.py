@@ -197,3 +197,81 @@ transfers = sa.Table(
     sa.Index("transfers_by_pupil", "student_id"),
     sa.Index("transfers_pending", "requested_on", postgresql_where=sa.text("status = 'pending'")),
 )
+
+# Registries a county keeps (四查三比对): which registry, as of which day (a PUT replaces the whole list).
+registries = sa.Table(
+    "registries",
+    metadata,
+    sa.Column("county_code", sa.String(6), primary_key=True),
+    sa.Column("kind", sa.Text, primary_key=True),  # household | poverty | groups
+    sa.Column("as_of", sa.Date, nullable=False),
+    sa.Column("children", sa.Integer, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Children on a county's household register (户籍): the ID number only as blind index and masked.
+household_children = sa.Table(
+    "household_children",
+    metadata,
+    sa.Column("county_code", sa.String(6), primary_key=True),
+    sa.Column("national_id_hash", sa.String(128), primary_key=True),
+    sa.Column("national_id_masked", sa.String(18), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("gender", sa.String(1), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("hukou_county_code", sa.String(6), nullable=False),
+    sa.Column("residence_county_code", sa.String(6), nullable=False),
+)
+
+# Children of poverty-alleviated households (脱贫户) a county lists; birth date read from the ID number.
+poverty_children = sa.Table(
+    "poverty_children",
+    metadata,
+    sa.Column("county_code", sa.String(6), primary_key=True),
+    sa.Column("national_id_hash", sa.String(128), primary_key=True),
+    sa.Column("national_id_masked", sa.String(18), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+)
+
+# Priority groups (orphan, left_behind, ...) a county records for children.
+group_children = sa.Table(
+    "group_children",
+    metadata,
+    sa.Column("county_code", sa.String(6), primary_key=True),
+    sa.Column("national_id_hash", sa.String(128), primary_key=True),
+    sa.Column("groups", ARRAY(sa.Text), nullable=False),
+)
+
+# One run of the three comparisons for a county, on a day, with its counts per kind.
+cross_check_runs = sa.Table(
+    "cross_check_runs",
+    metadata,
+    sa.Column("run_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("run_on", sa.Date, nullable=False),
+    sa.Column("out_of_school", sa.Integer, nullable=False),
+    sa.Column("not_attending", sa.Integer, nullable=False),
+    sa.Column("poverty_dropout", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("cross_check_runs_by_county", "county_code", "run_on"),
+)
+
+# What a run found: one row per child and kind; a child found two ways shares one suspicion.
+cross_check_findings = sa.Table(
+    "cross_check_findings",
+    metadata,
+    sa.Column("finding_id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("run_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("national_id_hash", sa.String(128)),
+    sa.Column("national_id_masked", sa.String(18)),
+    sa.Column("name", sa.String(100)),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("student_id", sa.String(25)),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("suspicion_id", UUID(as_uuid=True)),
+    sa.Index("cross_check_findings_by_run", "run_id", "kind", "finding_id"),
+    sa.Index("cross_check_findings_by_hash", "national_id_hash"),
+)

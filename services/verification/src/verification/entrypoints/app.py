@@ -8,13 +8,14 @@ from fastapi import FastAPI
 from verification.bootstrap import SPEC, bootstrap
 from verification.entrypoints.field_findings import router as field_router
 from verification.entrypoints.routes import router
+from verification.entrypoints.verifications import router as verifications_router
 
 
 def create_app() -> FastAPI:
     """Build the app; connections open in its lifespan, not here."""
     return build_app(
         SPEC,
-        routers=[router, field_router],
+        routers=[router, field_router, verifications_router],
         factory=bootstrap,
         description="Finds suspected dropouts from every source and has each verified (疑似辍学核实).",
     )

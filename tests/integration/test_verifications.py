@@ -7,8 +7,9 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from baoxue_common.devstack import ServiceProcess
@@ -234,7 +235,7 @@ async def test_three_sources_flagging_one_pupil_make_one_suspect_and_one_verific
 async def test_a_field_suspect_is_cleared_refused_when_wrong_and_two_outcomes_at_once_one_wins(
     stack: Stack, services: dict[str, ServiceProcess]
 ) -> None:
-    today = date.today()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the platform's date, as the service checks it
     county = auth(stack.token(f"region:{COUNTY}"))
     child = {
         "name": "无籍儿童甲",
@@ -316,7 +317,7 @@ def sweep(stack: Stack, day: date) -> str:
 async def test_the_sweep_raises_an_overdue_verification_once_and_the_list_follows(
     stack: Stack, services: dict[str, ServiceProcess]
 ) -> None:
-    today = date.today()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()  # the platform's date, as the service checks it
     county = auth(stack.token(f"region:{COUNTY}"))
     child = {
         "name": "逾期儿童",

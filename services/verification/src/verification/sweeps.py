@@ -42,7 +42,7 @@ class SweepLoop(Stoppable):
             today = self._runtime.clock.today()  # read each time: tests replace the clock
             if today != self.last_day:
                 try:
-                    raised = await run_sweeps(self._runtime, today)
+                    raised = await run_sweeps(self._runtime.uow, today)
                     self.last_day = today
                     log.info("sweeps of %s: %s", today, raised)
                 except Exception as exc:

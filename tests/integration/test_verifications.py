@@ -23,31 +23,34 @@ from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_rules import events_of
 
-COUNTY, SCHOOL = "320102", "3201020001"  # 玄武区, Nanjing: no other test's county or city
+COUNTY, SCHOOL, OTHER = "320102", "3201020001", "3201020003"  # 玄武区, Nanjing: no other test's county or city
 FLAGGED, ASSIGNED = "SuspectedDropoutFlagged", "VerificationAssigned"
 STATE = "SELECT to_jsonb(v) FROM verification.verifications v WHERE verification_id = $1"
 
 
-async def push(http: httpx.AsyncClient, stack: Stack, day: date, marks: dict[str, str]) -> None:
+async def push(http: httpx.AsyncClient, stack: Stack, day: date, marks: dict[str, str], school: str = SCHOOL) -> None:
     """Push one day's attendance of the school."""
     records = [{"student_id": sid, "status": status} for sid, status in marks.items()]
-    headers = auth(stack.token(f"school:{SCHOOL}"))
-    r = await http.post(
-        f"/v1/schools/{SCHOOL}/attendance", headers=headers, json={"date": day.isoformat(), "records": records}
-    )
+    headers = auth(stack.token(f"school:{school}"))
+    body = {"date": day.isoformat(), "records": records}
+    r = await http.post(f"/v1/schools/{school}/attendance", headers=headers, json=body)
     assert r.status_code == 200, r.text
 
 
-async def absent_for(http: httpx.AsyncClient, stack: Stack, sids: list[str], days: list[date]) -> None:
+async def absent_for(
+    http: httpx.AsyncClient, stack: Stack, sids: list[str], days: list[date], school: str = SCHOOL
+) -> None:
     """Mark the pupils unexcused on every one of the days."""
     for day in days:
-        await push(http, stack, day, dict.fromkeys(sids, "absent_unexcused"))
+        await push(http, stack, day, dict.fromkeys(sids, "absent_unexcused"), school)
 
 
-async def enrol(http: httpx.AsyncClient, stack: Stack, pupils: list[dict[str, Any]], as_of: date) -> None:
+async def enrol(
+    http: httpx.AsyncClient, stack: Stack, pupils: list[dict[str, Any]], as_of: date, school: str = SCHOOL
+) -> None:
     """Register the school and its roll; wait until verification knows the pupils."""
-    await register(http, stack.token("admin"), SCHOOL, COUNTY)
-    await put_roll(http, stack, SCHOOL, as_of, pupils)
+    await register(http, stack.token("admin"), school, COUNTY)
+    await put_roll(http, stack, school, as_of, pupils)
     known = "SELECT count(*) FROM verification.pupils WHERE student_id = ANY($1) AND national_id_hash IS NOT NULL"
     ids = [p["student_id"] for p in pupils]
     await eventually(lambda: _at_least(stack.database_url, known, ids, len(ids)))
@@ -172,7 +175,8 @@ async def test_three_sources_flagging_one_pupil_make_one_suspect_and_one_verific
         [first] = await eventually(lambda: events_on(stack.bootstrap, DETECTION, FLAGGED, {sid}))
         assert first.source == "attendance"
         # The pupil leaves the roll unexplained: roster joins the suspect.
-        await put_roll(ingest, stack, SCHOOL, today - timedelta(days=1), [stays])
+        first_test = kid(COUNTY, 1, groups=["left_behind"], poverty_household=True)  # stays on the roll too
+        await put_roll(ingest, stack, SCHOOL, today - timedelta(days=1), [stays, first_test])
 
         async def flags(n: int) -> list[Any]:
             found = await events_on(stack.bootstrap, DETECTION, FLAGGED, {sid})
@@ -353,8 +357,9 @@ async def test_the_sweep_raises_an_overdue_verification_once_and_the_list_follow
             return body
 
         overdue = await page("overdue")
-        assert [i["verification_id"] for i in overdue["items"]] == [str(vid)]
-        assert (overdue["total"], overdue["next_offset"]) == (1, None)
+        assert str(vid) in [i["verification_id"] for i in overdue["items"]]
+        assert {i["status"] for i in overdue["items"]} == {"overdue"}
+        assert (overdue["total"], overdue["next_offset"]) == (len(overdue["items"]), None)
         assert str(vid) not in [i["verification_id"] for i in (await page("open"))["items"]]
         r = await http.get(f"/v1/counties/{COUNTY}/verifications", headers=county, params={"status": "late"})
         assert r.status_code == 422, r.text
@@ -374,3 +379,63 @@ async def test_the_sweep_raises_an_overdue_verification_once_and_the_list_follow
     raised = [e for _, e in await events_of(stack.bootstrap, VERIFICATION, "VerificationOverdue", {COUNTY})]
     [mine] = [e for e in raised if e.verification_id == vid]
     assert (mine.due_on, mine.assigned_to, mine.school_code) == (due, "county", None)
+
+
+async def test_a_correction_ends_only_its_source_and_the_last_source_clears_the_suspect(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    held, alone = kid(COUNTY, 4), kid(COUNTY, 5)
+    both = [held["student_id"], alone["student_id"]]
+    days = past_school_days(15)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    county = auth(stack.token(f"region:{COUNTY}"))
+    async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=10) as ingest:
+        await enrol(ingest, stack, [held, alone], days[0] - timedelta(days=3), OTHER)
+        await absent_for(ingest, stack, both, days, OTHER)
+
+        async def flagged(sids: list[str], n: int) -> list[Any]:
+            found = await events_on(stack.bootstrap, DETECTION, FLAGGED, set(sids))
+            return found if len(found) >= n else []
+
+        await eventually(lambda: flagged(both, 2))
+        async with httpx.AsyncClient(base_url=services["verification"].url, timeout=10) as http:
+            finding = {
+                "national_id": held["national_id"],
+                "name": held["name"],
+                "birth_date": held["birth_date"],
+                "finding": "not_attending",
+                "address": "某村",
+                "found_on": today.isoformat(),
+                "found_by": "村干部",
+            }
+            r = await http.post(f"/v1/counties/{COUNTY}/field-findings", headers=county, json=finding)
+            assert r.status_code == 201, r.text
+        await eventually(lambda: flagged([held["student_id"]], 2))
+        # The school corrects a day in the middle of both runs: attendance's grounds are gone.
+        await push(ingest, stack, days[7], dict.fromkeys(both, "present"), OTHER)
+
+    cleared = await eventually(
+        lambda: events_on(stack.bootstrap, VERIFICATION, "SuspicionCleared", {alone["student_id"]})
+    )
+    [clearing] = cleared
+    task = await assigned(stack, alone["student_id"])
+    assert (clearing.reason, clearing.verification_id, clearing.sources) == (
+        "attendance_corrected",
+        task.verification_id,
+        ("attendance",),
+    )
+    state = await state_of(stack, task.verification_id)
+    assert (state["status"], state["outcome"], state["reason"], state["verified_by"]) == (
+        "done",
+        "cleared",
+        "attendance_corrected",
+        "system",
+    )
+
+    flags = await eventually(lambda: flagged([held["student_id"]], 3))
+    assert [f.sources for f in flags] == [("attendance",), ("attendance", "field"), ("field",)]
+    assert len({f.suspicion_id for f in flags}) == 1
+    await eventually(lambda: verification_published(stack.database_url))
+    assert await events_on(stack.bootstrap, VERIFICATION, "SuspicionCleared", {held["student_id"]}) == []
+    still = await state_of(stack, (await assigned(stack, held["student_id"])).verification_id)
+    assert still["status"] == "open", "the field finding still holds the suspect"

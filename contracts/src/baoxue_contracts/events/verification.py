@@ -35,6 +35,18 @@ ClearReason = Literal[
     "attendance_corrected",  # by the system: the school corrected the attendance the suspicion rested on
 ]
 Verifier = Literal["school", "county"]
+Cause = Literal[
+    "learning_difficulty",
+    "family_poverty",
+    "work",
+    "early_marriage",
+    "illness_disability",
+    "family_not_valuing_school",
+    "lack_of_guardianship",
+    "other",
+]
+Sources = tuple[SuspicionSource, ...]
+SOURCES_HELP = "Every source holding the suspect (one suspect per child, whichever sources found it)."
 Threshold = Annotated[int, Field(ge=1)] | None
 
 
@@ -97,6 +109,7 @@ class SuspectedDropoutFlagged(Event):
     source_ref: str | None = Field(
         default=None, description="The source's own reference: national list item, cross-check or finding id."
     )
+    sources: Sources = Field(default=(), description=SOURCES_HELP)
 
 
 class ReviewRaised(Event):
@@ -174,6 +187,8 @@ class DropoutConfirmed(Event):
     note: str | None = None
     groups: tuple[PriorityGroup, ...] = ()
     poverty_household: bool = False
+    sources: Sources = Field(default=(), description=SOURCES_HELP)
+    cause: Cause | None = Field(default=None, description="The main cause of the dropout (辍学原因), if known.")
 
 
 class SuspicionCleared(Event):
@@ -194,6 +209,7 @@ class SuspicionCleared(Event):
     verified_by: str | None = None
     note: str | None = None
     groups: tuple[PriorityGroup, ...] = ()
+    sources: Sources = Field(default=(), description=SOURCES_HELP)
 
 
 EVENTS: tuple[type[Event], ...] = (

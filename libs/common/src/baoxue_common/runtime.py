@@ -103,8 +103,13 @@ class ServiceRuntime:
         self.pii = settings.pii_cipher()  # seals resident ID numbers (SM4-GCM); see pii.py
         self.clock = Clock(settings.zone)  # the platform's local dates; tests replace it to fix the instant
         self._tasks: list[asyncio.Task[None]] = []
+        self._loops: list[tuple[Stoppable, Callable[[], Coroutine[Any, Any, None]]]] = []
         self.producer_started = asyncio.Event()
         self.consumer_started = asyncio.Event()
+
+    def add_loop(self, loop: Stoppable, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Have start() run a service's own background loop (supervised) and stop() stop it."""
+        self._loops.append((loop, run))
 
     async def start(self) -> None:
         """Start the relay and consumer in the background; they connect (and reconnect) on their own."""
@@ -115,6 +120,9 @@ class ServiceRuntime:
             ),
             asyncio.create_task(self.retention.run(), name=f"{self.spec.name}-retention"),
         ]
+        for loop, run in self._loops:
+            name = f"{self.spec.name}-{type(loop).__name__}"
+            self._tasks.append(asyncio.create_task(self._supervise(loop, run), name=name))
         if self._has_handlers:
             self._tasks.append(
                 asyncio.create_task(
@@ -128,6 +136,8 @@ class ServiceRuntime:
         self.relay.stop()
         self.retention.stop()
         self.revocations.stop()
+        for loop, _ in self._loops:
+            loop.stop()
         _, pending = await asyncio.wait(self._tasks, timeout=20) if self._tasks else (set(), set())
         for task in pending:
             task.cancel()

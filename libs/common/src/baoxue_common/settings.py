@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=7, ge=1, le=3650)
     retention_interval_s: int = Field(default=3600, ge=1)
     retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    # How often a service's daily sweeps (verification: overdue checks) look whether the local date changed.
+    sweep_interval_s: int = Field(default=600, ge=1, le=86_400)
 
     def pii_cipher(self) -> PiiCipher:
         """The cipher of personal data: SM4-GCM under the configured keys."""

@@ -9,13 +9,14 @@ from baoxue_common.telemetry import Telemetry
 
 from verification.adapters import orm
 from verification.handlers import EVENT_HANDLERS
+from verification.sweeps import SweepLoop
 
 SPEC = service("verification")
 
 
 async def bootstrap(settings: Settings, telemetry: Telemetry | None = None) -> ServiceRuntime:
     """Wire the service for one process."""
-    return ServiceRuntime(
+    runtime = ServiceRuntime(
         SPEC,
         settings,
         orm.common,
@@ -23,3 +24,6 @@ async def bootstrap(settings: Settings, telemetry: Telemetry | None = None) -> S
         database_url=settings.database_url,
         telemetry=telemetry,
     )
+    sweeps = SweepLoop(runtime, settings.sweep_interval_s)
+    runtime.add_loop(sweeps, sweeps.run)
+    return runtime

@@ -16,10 +16,8 @@ from baoxue_common.pii import mask_national_id, national_id_hash
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import StudentEnrolled, StudentUpdated
-from baoxue_contracts.events.verification import SuspectedDropoutFlagged
 
 from verification.adapters import field_repository as store
-from verification.adapters import repository as repo
 from verification.domain.field_findings import (
     REASONS,
     Finding,
@@ -28,6 +26,7 @@ from verification.domain.field_findings import (
     finding_problems,
     suspicion_id_of,
 )
+from verification.suspects import Flag, flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,40 +81,26 @@ async def record_finding(uow: UnitOfWork, finding: Finding, pii_key: str, clock:
             stored = await store.finding_by_key(uow.session, key)
             assert stored is not None
             return _recorded(stored, created=False)
-        flag: dict[str, Any] = {
-            "suspicion_id": suspicion_id,
-            "source": "field",
-            "county_code": finding.county_code,
-            "school_code": pupil.school_code if pupil else None,
-            "student_id": student_id,
-            "flagged_on": finding.found_on,
-            "reason": REASONS[finding.finding],
-            "groups": tuple(pupil.groups) if pupil else (),
-            "poverty_household": bool(pupil.poverty_household) if pupil else False,
-        }
-        suspicion = {**flag, "groups": list(flag["groups"])}
-        if await repo.open_suspicion(uow.session, suspicion):
-            event = SuspectedDropoutFlagged(
-                **flag,
-                national_id_hash=hashed,
-                name=finding.name,
-                birth_date=finding.birth_date,
-                source_ref=str(finding_id),
-            )
-            at = min(clock.at(finding.found_on, 12), utc_now())
-            uow.emit(
-                event,
-                region=finding.county_code,
-                occurred_at=at,
-                school_code=flag["school_code"],
-                subject_id=flag["student_id"],
-            )
-        elif student_id is not None:
-            # The pupil already has an open field suspicion: this finding joins it.
-            joined = await store.open_field_suspicion_of(uow.session, student_id)
-            if joined is not None:
-                await store.set_finding_suspicion(uow.session, finding_id, joined)
-                suspicion_id = joined
+        found = Flag(
+            source="field",
+            county_code=finding.county_code,
+            flagged_on=finding.found_on,
+            reason=REASONS[finding.finding],
+            school_code=pupil.school_code if pupil else None,
+            student_id=student_id,
+            groups=tuple(pupil.groups) if pupil else (),
+            poverty_household=bool(pupil.poverty_household) if pupil else False,
+            national_id_hash=hashed,
+            name=finding.name,
+            birth_date=finding.birth_date,
+            source_ref=str(finding_id),
+            suspicion_id=suspicion_id,
+        )
+        flagged = await flag(uow, found, min(clock.at(finding.found_on, 12), utc_now()))
+        if flagged.suspicion_id != suspicion_id:
+            # The child is a suspect already (another finding, or another source): this finding joins it.
+            await store.set_finding_suspicion(uow.session, finding_id, flagged.suspicion_id)
+            suspicion_id = flagged.suspicion_id
         await uow.commit()
     return Recorded(finding_id, suspicion_id, student_id, masked, created=True)
 

@@ -58,6 +58,7 @@ from verification.roster_records import (
     transfer_completed,
     transfer_requested,
 )
+from verification.suspects import Flag, end, flag, holding
 
 
 async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -72,11 +73,16 @@ async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Enve
     known = Standing.of(event.groups, event.poverty_household)
     enrolled_on = (event.enrolled_on or envelope.occurred_at.date()) if isinstance(event, StudentEnrolled) else None
     await repo.remember_pupil(uow.session, event.student_id, event.school_code, envelope.region, known, enrolled_on)
+    reissued_for: set[uuid.UUID] = set()
     for row in await repo.open_suspicions_of(uow.session, event.student_id):
         fields = reissued(flag_of(row), Standing.of(row.groups, row.poverty_household), known)
         if fields is None:
             continue
         await repo.set_suspicion_standing(uow.session, row.suspicion_id, known)
+        if fields["suspicion_id"] in reissued_for:
+            continue  # one re-issue per suspect, whichever of its sources' rows changed
+        reissued_for.add(fields["suspicion_id"])
+        fields["sources"] = await holding(uow, fields["suspicion_id"])
         # Never dated before the flag it updates, though the roll's event may have happened earlier.
         at = max(datetime.combine(row.flagged_on, time(12, 0), tzinfo=UTC), envelope.occurred_at)
         where = {"region": row.county_code, "school_code": row.school_code, "subject_id": event.student_id}
@@ -85,9 +91,10 @@ async def remember_pupil(event: StudentEnrolled | StudentUpdated, envelope: Enve
 
 def flag_of(row: Any) -> dict[str, Any]:
     """The fields of the SuspectedDropoutFlagged a stored suspicion was raised with, its standing aside."""
-    names = ("suspicion_id", "source", "county_code", "school_code", "student_id", "flagged_on", "reason")
+    names = ("source", "county_code", "school_code", "student_id", "flagged_on", "reason")
     counts = ("consecutive_unexcused_days", "cumulative_unexcused_days")
-    return {name: getattr(row, name) for name in names + counts}
+    # The bus knows the suspect's id only: the flag of a source's row is re-issued under it.
+    return {"suspicion_id": row.suspect_id or row.suspicion_id} | {name: getattr(row, name) for name in names + counts}
 
 
 async def absence_recorded(event: AbsenceRecorded, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -161,22 +168,22 @@ async def judge(uow: UnitOfWork, student_id: str, school_code: str, county: str,
         uow.emit(warning, **where)
     if found.suspect_reason is None or found.grounds is None:
         return
-    suspicion = {
-        "suspicion_id": uuid.uuid4(),
-        "source": "attendance",
-        "county_code": county,
-        "school_code": school_code,
-        "student_id": student_id,
-        "flagged_on": last,
-        "reason": found.suspect_reason,
-        "consecutive_unexcused_days": len(found.run) or None,
-        "cumulative_unexcused_days": len(found.in_term) or None,
-    }
-    start, end = found.grounds
-    carried = {"groups": standing.groups, "poverty_household": standing.poverty_household}
-    row = {**suspicion, "grounds_start": start, "grounds_end": end, **carried, "groups": list(standing.groups)}
-    if await repo.open_suspicion(uow.session, row):
-        uow.emit(SuspectedDropoutFlagged(**suspicion, **carried), **where)
+    if await repo.episode_verified(uow.session, student_id, found.grounds):
+        return  # a verification already confirmed or cleared this episode: it is not flagged again
+    suspect = Flag(
+        source="attendance",
+        county_code=county,
+        flagged_on=last,
+        reason=found.suspect_reason,
+        school_code=school_code,
+        student_id=student_id,
+        groups=standing.groups,
+        poverty_household=standing.poverty_household,
+        consecutive_unexcused_days=len(found.run) or None,
+        cumulative_unexcused_days=len(found.in_term) or None,
+        grounds=found.grounds,
+    )
+    await flag(uow, suspect, at)
 
 
 async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: date, days: SchoolDays) -> None:
@@ -184,25 +191,12 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
     open_one = await repo.open_attendance_suspicion(uow.session, student_id)
     if open_one is None or not open_one.grounds_start <= day <= open_one.grounds_end or not can_judge(days, day):
         return
-    county = envelope.region
-    rules = await rules_of(uow.session, county)
+    rules = await rules_of(uow.session, envelope.region)
     unexcused, excused = await repo.absence_days(uow.session, student_id)
     if still_grounded((open_one.grounds_start, open_one.grounds_end), unexcused, excused, days, rules):
         return
-    await repo.clear_suspicion(uow.session, open_one.suspicion_id)
-    cleared = SuspicionCleared(
-        suspicion_id=open_one.suspicion_id,
-        source="attendance",
-        county_code=open_one.county_code,
-        school_code=open_one.school_code,
-        student_id=student_id,
-        reason="attendance_corrected",
-        cleared_on=envelope.recorded_at.date(),
-        note=f"the school corrected {day}: the unexcused absences left no longer meet a threshold",
-        groups=(await repo.pupil_standing(uow.session, student_id)).groups,
-    )
-    where = {"region": open_one.county_code, "school_code": open_one.school_code, "subject_id": student_id}
-    uow.emit(cleared, occurred_at=envelope.recorded_at, **where)
+    note = f"the school corrected {day}: the unexcused absences left no longer meet a threshold"
+    await end(uow, open_one, "attendance_corrected", envelope.recorded_at.date(), note, envelope.recorded_at)
 
 
 EVENT_HANDLERS: EventHandlers = {

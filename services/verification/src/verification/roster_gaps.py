@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import StudentEnrolled, StudentLeft
-from baoxue_contracts.events.verification import SuspectedDropoutFlagged, SuspicionCleared
 
 from verification.adapters import repository as repo
 from verification.adapters import roster_repository as roster_repo
 from verification.domain.roster_gaps import back_on_a_roll, leave_suspicion_id, unexplained_leave
 from verification.domain.standing import Standing
+from verification.suspects import Flag, end, flag
 
 
 async def student_left(event: StudentLeft, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -25,21 +23,18 @@ async def student_left(event: StudentLeft, envelope: Envelope, uow: UnitOfWork) 
     standing = Standing.of(event.groups, event.poverty_household)
     if not standing.groups and not standing.poverty_household:
         standing = await repo.pupil_standing(uow.session, event.student_id)
-    flag: dict[str, Any] = {
-        "suspicion_id": leave_suspicion_id(event.student_id, event.school_code, event.left_on),
-        "source": "roster",
-        "county_code": envelope.region,
-        "school_code": event.school_code,
-        "student_id": event.student_id,
-        "flagged_on": event.left_on,
-        "reason": reason,
-    }
-    row = {**flag, "groups": list(standing.groups), "poverty_household": standing.poverty_household}
-    if not await roster_repo.open_roster_suspicion(uow.session, row):
-        return
-    carried = {"groups": standing.groups, "poverty_household": standing.poverty_household}
-    where = {"region": envelope.region, "school_code": event.school_code, "subject_id": event.student_id}
-    uow.emit(SuspectedDropoutFlagged(**flag, **carried), occurred_at=envelope.occurred_at, **where)
+    found = Flag(
+        source="roster",
+        county_code=envelope.region,
+        flagged_on=event.left_on,
+        reason=reason,
+        school_code=event.school_code,
+        student_id=event.student_id,
+        groups=standing.groups,
+        poverty_household=standing.poverty_household,
+        suspicion_id=leave_suspicion_id(event.student_id, event.school_code, event.left_on),
+    )
+    await flag(uow, found, envelope.occurred_at)
 
 
 async def student_enrolled(event: StudentEnrolled, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -50,18 +45,6 @@ async def student_enrolled(event: StudentEnrolled, envelope: Envelope, uow: Unit
     reason = back_on_a_roll(open_one.school_code, event.school_code, open_one.flagged_on, event.enrolled_on)
     if reason is None:
         return
-    await repo.clear_suspicion(uow.session, open_one.suspicion_id)
     on = event.enrolled_on or envelope.occurred_at.date()
-    cleared = SuspicionCleared(
-        suspicion_id=open_one.suspicion_id,
-        source="roster",
-        county_code=open_one.county_code,
-        school_code=open_one.school_code,
-        student_id=event.student_id,
-        reason=reason,
-        cleared_on=max(on, open_one.flagged_on),
-        note=f"on the roll of school {event.school_code} as of {on}",
-        groups=tuple(open_one.groups),
-    )
-    where = {"region": open_one.county_code, "school_code": open_one.school_code, "subject_id": event.student_id}
-    uow.emit(cleared, occurred_at=envelope.occurred_at, **where)
+    note = f"on the roll of school {event.school_code} as of {on}"
+    await end(uow, open_one, reason, max(on, open_one.flagged_on), note, envelope.occurred_at)

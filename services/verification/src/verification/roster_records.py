@@ -24,9 +24,9 @@ from baoxue_contracts.events.attendance import (
     TransferCompleted,
     TransferRequested,
 )
-from baoxue_contracts.events.verification import ClearReason, SuspicionCleared
+from baoxue_contracts.events.verification import ClearReason
 
-from verification.adapters import repository as repo
+from verification import suspects
 from verification.adapters import roster_sweeps_repository as sweeps_repo
 
 
@@ -100,21 +100,8 @@ async def _end_named_again(uow: UnitOfWork, school_code: str, student_id: str | 
 async def end_roster_suspicion(
     uow: UnitOfWork, row: Any, reason: ClearReason, on: date, note: str, at: datetime
 ) -> None:
-    """End an open roster suspicion (the shape of roster_gaps.student_enrolled; suspects.end may replace it)."""
-    await repo.clear_suspicion(uow.session, row.suspicion_id)
-    cleared = SuspicionCleared(
-        suspicion_id=row.suspicion_id,
-        source="roster",
-        county_code=row.county_code,
-        school_code=row.school_code,
-        student_id=row.student_id,
-        reason=reason,
-        cleared_on=max(on, row.flagged_on),
-        note=note,
-        groups=tuple(row.groups),
-    )
-    where = {"region": row.county_code, "school_code": row.school_code, "subject_id": row.student_id}
-    uow.emit(cleared, occurred_at=max(at, _noon(row.flagged_on)), **where)
+    """End an open roster suspicion: the suspect is cleared only if no other source holds it (suspects.end)."""
+    await suspects.end(uow, row, reason, max(on, row.flagged_on), note, max(at, _noon(row.flagged_on)))
 
 
 def _noon(day: date) -> datetime:

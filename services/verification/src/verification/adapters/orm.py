@@ -85,7 +85,16 @@ suspicions = sa.Table(
     sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("consecutive_unexcused_days", sa.Integer),
     sa.Column("cumulative_unexcused_days", sa.Integer),
-    # One open suspicion per pupil and source until sources merge into one verification (issue 13).
+    # The suspect this source's suspicion belongs to: the suspicion_id of the child's first open row. The bus
+    # only ever sees the suspect's id, so one child is one entry in the ledger whatever the sources.
+    sa.Column("suspect_id", UUID(as_uuid=True)),
+    # A child with no student id is known by the blind index of the ID number.
+    sa.Column("national_id_hash", sa.String(128)),
+    # Why a row stopped being open (a source's grounds gone, or the verification's outcome).
+    sa.Column("ended_reason", sa.Text),
+    sa.Index("suspicions_by_suspect", "suspect_id"),
+    sa.Index("suspicions_by_national_id_hash", "national_id_hash"),
+    # One open suspicion per pupil and source; the open rows of one child share one suspect.
     sa.Index(
         "suspicions_one_open_per_pupil_and_source",
         "student_id",
@@ -274,4 +283,29 @@ cross_check_findings = sa.Table(
     sa.Column("suspicion_id", UUID(as_uuid=True)),
     sa.Index("cross_check_findings_by_run", "run_id", "kind", "finding_id"),
     sa.Index("cross_check_findings_by_hash", "national_id_hash"),
+)
+
+# One verification (核实) per suspect, assigned to the school (the county when there is none), due by a deadline.
+verifications = sa.Table(
+    "verifications",
+    metadata,
+    sa.Column("verification_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("suspicion_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("student_id", sa.String(25)),
+    sa.Column("national_id_hash", sa.String(128)),
+    sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("assigned_to", sa.Text, nullable=False),
+    sa.Column("assigned_on", sa.Date, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("overdue_raised_on", sa.Date),
+    sa.Column("outcome", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Column("cause", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.Column("verified_by", sa.String(100)),
+    sa.Column("verified_on", sa.Date),
+    sa.Index("verifications_by_county", "county_code", "status", "due_on"),
 )

@@ -120,14 +120,90 @@ async def once_per_run(
     return new_id
 
 
-async def open_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
-    """Open a suspicion unless the pupil already has one open from its source; return whether it was opened."""
-    stmt = insert(suspicions).values(**row)
-    stmt = stmt.on_conflict_do_nothing(
-        index_elements=[suspicions.c.student_id, suspicions.c.source],
-        index_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
-    )
+async def lock_child(session: AsyncSession, key: str | None) -> None:
+    """Serialise the flags of one child (student id or ID hash) until the transaction ends."""
+    if key:
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 13))))
+
+
+async def add_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Store a source's suspicion unless it exists (redelivery) or the pupil has one open from the source."""
+    stmt = insert(suspicions).values(**row).on_conflict_do_nothing()
     return (await session.scalar(stmt.returning(suspicions.c.suspicion_id))) is not None
+
+
+async def held_suspect(
+    session: AsyncSession, suspicion_id: uuid.UUID, student_id: str | None, source: str
+) -> uuid.UUID | None:
+    """The suspect a refused flag is already part of: its own row's, or the pupil's open one from the source."""
+    held = sa.func.coalesce(suspicions.c.suspect_id, suspicions.c.suspicion_id)
+    found: uuid.UUID | None = await session.scalar(sa.select(held).where(suspicions.c.suspicion_id == suspicion_id))
+    if found is None and student_id is not None:
+        same = (suspicions.c.student_id == student_id, suspicions.c.source == source, suspicions.c.status == "open")
+        found = await session.scalar(sa.select(held).where(*same))
+    return found
+
+
+async def open_suspect_of(
+    session: AsyncSession, student_id: str | None, national_id_hash: str | None, besides: uuid.UUID
+) -> uuid.UUID | None:
+    """The open suspect of a child, known by student id or ID hash (the other row `besides` aside)."""
+    same = []
+    if student_id is not None:
+        same.append(suspicions.c.student_id == student_id)
+    if national_id_hash is not None:
+        same.append(suspicions.c.national_id_hash == national_id_hash)
+    if not same:
+        return None
+    query = (
+        sa.select(suspicions.c.suspect_id)
+        .where(sa.or_(*same), suspicions.c.status == "open", suspicions.c.suspect_id.is_not(None))
+        .where(suspicions.c.suspicion_id != besides)
+        .order_by(suspicions.c.flagged_on, suspicions.c.suspicion_id)
+        .limit(1)
+    )
+    found: uuid.UUID | None = await session.scalar(query)
+    return found
+
+
+async def set_suspect(session: AsyncSession, suspicion_id: uuid.UUID, suspect_id: uuid.UUID) -> None:
+    """Make a source's suspicion part of a suspect."""
+    await session.execute(
+        sa.update(suspicions).where(suspicions.c.suspicion_id == suspicion_id).values(suspect_id=suspect_id)
+    )
+
+
+async def suspect_rows(session: AsyncSession, suspect_id: uuid.UUID, *, open_only: bool) -> list[sa.Row[Any]]:
+    """The sources' suspicions of a suspect (only the open ones if told), first flagged first, locked."""
+    query = sa.select(suspicions).where(suspicions.c.suspect_id == suspect_id)
+    if open_only:
+        query = query.where(suspicions.c.status == "open")
+    query = query.order_by(suspicions.c.flagged_on, suspicions.c.suspicion_id).with_for_update()
+    return list(await session.execute(query))
+
+
+async def end_suspicions(session: AsyncSession, ids: list[uuid.UUID], status: str, reason: str | None) -> None:
+    """Close open suspicions: cleared (the reason) or confirmed."""
+    await session.execute(
+        sa.update(suspicions)
+        .where(suspicions.c.suspicion_id.in_(ids), suspicions.c.status == "open")
+        .values(status=status, ended_reason=reason)
+    )
+
+
+async def episode_verified(session: AsyncSession, student_id: str, grounds: tuple[date, date]) -> bool:
+    """Whether a verification already ended an attendance suspicion resting on days of this run."""
+    first, last = grounds
+    c = suspicions.c
+    query = sa.select(sa.literal(1)).where(
+        c.student_id == student_id,
+        c.source == "attendance",
+        c.status != "open",
+        c.ended_reason.is_distinct_from("attendance_corrected"),
+        c.grounds_start <= last,
+        c.grounds_end >= first,
+    )
+    return (await session.scalar(query.limit(1))) is not None
 
 
 async def open_attendance_suspicion(session: AsyncSession, student_id: str) -> sa.Row[Any] | None:
@@ -162,13 +238,6 @@ async def set_suspicion_standing(session: AsyncSession, suspicion_id: uuid.UUID,
         sa.update(suspicions)
         .where(suspicions.c.suspicion_id == suspicion_id)
         .values(groups=list(standing.groups), poverty_household=standing.poverty_household)
-    )
-
-
-async def clear_suspicion(session: AsyncSession, suspicion_id: uuid.UUID) -> None:
-    """Mark an open suspicion cleared."""
-    await session.execute(
-        sa.update(suspicions).where(suspicions.c.suspicion_id == suspicion_id).values(status="cleared")
     )
 
 

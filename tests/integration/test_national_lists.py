@@ -1,7 +1,7 @@
 """The national platform's suspected lists: every item a suspect, and the feedback following the other services.
 
-The verification outcomes (VerificationAssigned, DropoutConfirmed, SuspicionCleared) and the ledger's case events
-are published here with a test producer, as the other services would emit them.
+Verification assigns and concludes the checks itself (its outcome endpoint); the ledger's case events (which the
+ledger does not emit yet) and late, redelivered verification events are published here with a test producer.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from baoxue_common.kafka import make_producer
 from baoxue_common.testing import national_id
 from baoxue_contracts import Envelope, Event
 from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
-from baoxue_contracts.events.verification import DropoutConfirmed, SuspicionCleared, VerificationAssigned
+from baoxue_contracts.events.verification import VerificationAssigned
 from baoxue_contracts.topics import CASES, DETECTION, VERIFICATION
 
 from tests.integration.conftest import Stack
@@ -85,11 +85,16 @@ async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_sta
         assert (child.name, child.birth_date, child.national_id_hash is not None) == ("王小明", BORN, True)
         assert all(unknown not in e.model_dump_json() for e in flags.values()), "no ID number in clear"
 
+        # Each suspect gets its verification at once (VerificationAssigned): pending, then verifying.
+        async def all_verifying() -> bool:
+            return {i["state"] for i in (await feedback()).values()} == {"verifying"}
+
+        await eventually(all_verifying)
         got = await feedback()
-        assert {k: (i["state"], i["student_id"]) for k, i in got.items()} == {
-            "N1": ("pending", by_number["student_id"]),
-            "N2": ("pending", by_hash["student_id"]),
-            "N3": ("pending", None),
+        assert {k: (i["student_id"], [h["state"] for h in i["history"]]) for k, i in got.items()} == {
+            "N1": (by_number["student_id"], ["pending", "verifying"]),
+            "N2": (by_hash["student_id"], ["pending", "verifying"]),
+            "N3": (None, ["pending", "verifying"]),
         }
         assert got["N3"]["national_id"] == masked(unknown.upper())
         assert {k: i["suspicion_id"] for k, i in got.items()} == {k: str(e.suspicion_id) for k, e in flags.items()}
@@ -123,25 +128,23 @@ async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_sta
                 e = flags[key]
                 return {"suspicion_id": e.suspicion_id, "county_code": COUNTY, "student_id": e.student_id}
 
-            for key in ("N1", "N2", "N3"):
-                assigned = VerificationAssigned(
-                    verification_id=uuid.uuid4(), assigned_to="school", assigned_on=today, due_on=today, **ids(key)
-                )
-                await publish(VERIFICATION, assigned, "verification")
-            assert {k: i["state"] for k, i in (await feedback()).items()} == dict.fromkeys(items_keys(), "verifying")
+            county = auth(stack.token(f"region:{COUNTY}"))
+            verified = {"verified_by": "李老师", "verified_on": today.isoformat()}
+            outcomes = {
+                "N1": {"outcome": "confirmed_dropout", "cause": "family_poverty"},
+                "N2": {"outcome": "cleared", "reason": "transferred"},
+            }
+            for key, outcome in outcomes.items():
+                lookup = "SELECT verification_id::text FROM verification.verifications WHERE suspicion_id = $1::uuid"
+                vid = await scalar(stack.database_url, lookup, str(flags[key].suspicion_id))
+                r = await http.post(f"/v1/verifications/{vid}/outcome", headers=county, json=outcome | verified)
+                assert r.status_code == 200, r.text
 
-            confirmed = DropoutConfirmed(
-                verification_id=uuid.uuid4(),
-                source="national_platform",
-                confirmed_on=today,
-                verified_by="李老师",
-                **ids("N1"),
-            )
-            await publish(VERIFICATION, confirmed, "verification")
-            cleared = SuspicionCleared(
-                source="national_platform", reason="transferred", cleared_on=today, verified_by="李老师", **ids("N2")
-            )
-            await publish(VERIFICATION, cleared, "verification")
+            async def concluded() -> bool:
+                got = await feedback()
+                return (got["N1"]["state"], got["N2"]["state"]) == ("confirmed_dropout", "cleared")
+
+            await eventually(concluded)
             got = await feedback()
             assert (got["N1"]["state"], got["N2"]["state"], got["N2"]["reason"]) == (
                 "confirmed_dropout",
@@ -201,10 +204,6 @@ async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_sta
     assert await eventually(lambda: scalar(stack.database_url, matched, batch["batch_id"])) == newcomer["student_id"]
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         assert (await feedback())["N3"]["student_id"] == newcomer["student_id"]
-
-
-def items_keys() -> tuple[str, ...]:
-    return ("N1", "N2", "N3")
 
 
 async def _equal(read: Any, expected: set[str]) -> bool:

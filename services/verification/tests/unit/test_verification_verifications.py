@@ -53,8 +53,8 @@ async def test_the_loop_sweeps_once_per_local_day(monkeypatch: pytest.MonkeyPatc
     seen: list[tuple[Any, date]] = []
     swept = asyncio.Event()
 
-    async def fake_sweep(uow: Any, day: date) -> int:
-        seen.append((uow, day))
+    async def fake_sweep(uow: Any, today: date, *, counties: Any = None) -> int:
+        seen.append((uow, today))
         swept.set()
         return 1
 

@@ -23,6 +23,7 @@ from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, kid, register
 from tests.integration.slice_data import past_school_days
 from tests.integration.support import events_on, eventually, scalar
+from tests.integration.test_cross_checks import on_rolls
 from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_rules import events_of
@@ -178,6 +179,7 @@ async def test_roster_suspects_a_leaver_cleared_as_transferred_and_a_stalled_tra
         body = {"student_id": mv, "to_school_code": RECEIVER, "date": requested.isoformat()}
         r = await ingest.post(f"/v1/schools/{SCHOOL}/transfers", headers=school, json=body)
         assert r.status_code == 201, r.text
+        await eventually(lambda: on_rolls(stack, sids))  # attendance names only pupils verification knows
         # Everyone still on the roll is named by the attendance: the not-attending sweep has nobody to flag.
         await push(ingest, stack, recent, dict.fromkeys(sids, "present"), SCHOOL)
         # The next roll leaves the pupil out: no transfer, no graduation.

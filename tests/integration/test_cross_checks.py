@@ -7,21 +7,21 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import httpx
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id
 from baoxue_contracts.topics import DETECTION
 
 from tests.integration.conftest import Stack
-from tests.integration.roll_support import auth, kid, register
+from tests.integration.roll_support import auth, fetch, kid, register
+from tests.integration.slice_data import past_school_days
 from tests.integration.support import eventually, scalar
 from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_rules import events_of
 
 HOME, AWAY = "150202", "150203"  # 东河区, 昆都仑区: no other test's counties
-HOME_SCHOOL, AWAY_SCHOOL = "1502020001", "1502030001"
+HOME_SCHOOL, AWAY_SCHOOL, RECEIVER = "1502020001", "1502030001", "1502020002"
 FLAGGED = "SuspectedDropoutFlagged"
 BORN = date(2016, 3, 1)  # of compulsory age for years to come
 HOUSEHOLD = "SELECT count(*) FROM verification.household_children WHERE county_code = $1"
@@ -43,18 +43,20 @@ def masked(number: str) -> str:
     return number[:4] + "*" * 10 + number[-4:]
 
 
-async def set_roll_dates(database_url: str, student_id: str, **dates: date | None) -> None:
-    """FIXTURE until the roster helper's branch fills them from roll and attendance events: set a pupil's
-    enrolled_on / left_on / last_recorded_on directly in verification.pupils."""
-    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(dates, start=2))
-    conn = await asyncpg.connect(database_url)
-    try:
-        status = await conn.execute(
-            f"UPDATE verification.pupils SET {sets} WHERE student_id = $1", student_id, *dates.values()
-        )
-        assert status == "UPDATE 1", status
-    finally:
-        await conn.close()
+async def on_rolls(stack: Stack, student_ids: list[str]) -> bool:
+    """Whether verification knows every one of the pupils on a roll (their StudentEnrolled applied)."""
+    known = "SELECT count(*) FROM verification.pupils WHERE student_id = ANY($1) AND enrolled_on IS NOT NULL"
+    return bool(await scalar(stack.database_url, known, student_ids) == len(student_ids))
+
+
+async def attend(http: httpx.AsyncClient, stack: Stack, school: str, day: date, pupils: list[dict[str, Any]]) -> None:
+    """Push one day's attendance of a school naming the pupils present (the rest of its roll unrecorded)."""
+    records = [{"student_id": p["student_id"], "status": "present"} for p in pupils]
+    headers = auth(stack.token(f"school:{school}"))
+    r = await http.post(
+        f"/v1/schools/{school}/attendance", headers=headers, json={"date": day.isoformat(), "records": records}
+    )
+    assert r.status_code == 200, r.text
 
 
 async def test_registries_are_replaced_whole_and_refused_when_wrong_older_or_out_of_scope(
@@ -143,20 +145,47 @@ async def test_a_cross_check_finds_one_child_of_each_kind_across_counties_and_fl
     out = national_id(HOME, BORN, 21)  # on the register and no roll anywhere
     poor = national_id(HOME, BORN, 22)  # a poverty household's child on no roll, not on the register
     too_young = national_id(HOME, today - timedelta(days=365 * 3), 23)
+    long_ago = today - timedelta(days=40)
+    [seen, *_, recent] = past_school_days(20, today)  # the first more than 10 school days ago
     async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=10) as ingest:
         admin = stack.token("admin")
         await register(ingest, admin, HOME_SCHOOL, HOME)
         await register(ingest, admin, AWAY_SCHOOL, AWAY)
-        await put_roll(ingest, stack, HOME_SCHOOL, today - timedelta(days=40), [attending, absent, gone])
-        await put_roll(ingest, stack, AWAY_SCHOOL, today - timedelta(days=40), [moved])
-    pupils = [attending, absent, gone, moved]
-    hashed = "SELECT count(*) FROM verification.pupils WHERE student_id = ANY($1) AND national_id_hash IS NOT NULL"
-    await eventually(lambda: _equals(scalar(stack.database_url, hashed, [p["student_id"] for p in pupils]), 4))
-    long_ago, recent = today - timedelta(days=40), today - timedelta(days=1)
-    for pupil in (attending, moved):
-        await set_roll_dates(stack.database_url, pupil["student_id"], enrolled_on=long_ago, last_recorded_on=recent)
-    await set_roll_dates(stack.database_url, absent["student_id"], enrolled_on=long_ago, last_recorded_on=long_ago)
-    await set_roll_dates(stack.database_url, gone["student_id"], enrolled_on=long_ago, left_on=recent)
+        await register(ingest, admin, RECEIVER, HOME)
+        await put_roll(ingest, stack, HOME_SCHOOL, long_ago, [attending, absent, gone])
+        await put_roll(ingest, stack, AWAY_SCHOOL, long_ago, [moved])
+        # Attendance names only pupils verification already knows (roster.v1 and attendance.v1 have no order).
+        pupils = [attending, absent, gone, moved]
+        await eventually(lambda: on_rolls(stack, [p["student_id"] for p in pupils]))
+        # Absent and gone were named weeks ago and never since; the others are named on the last school day.
+        await attend(ingest, stack, HOME_SCHOOL, seen, [attending, absent, gone])
+        await attend(ingest, stack, HOME_SCHOOL, recent, [attending])
+        await attend(ingest, stack, AWAY_SCHOOL, recent, [moved])
+        # The gone pupil leaves the roll on a transfer that never arrives (a leave the roster does not flag).
+        transfer = {"student_id": gone["student_id"], "to_school_code": RECEIVER, "date": recent.isoformat()}
+        r = await ingest.post(
+            f"/v1/schools/{HOME_SCHOOL}/transfers", headers=auth(stack.token(f"school:{HOME_SCHOOL}")), json=transfer
+        )
+        assert r.status_code == 201, r.text
+        await put_roll(ingest, stack, HOME_SCHOOL, today - timedelta(days=1), [attending, absent])
+    roll = "SELECT enrolled_on, left_on, last_recorded_on FROM verification.pupils WHERE student_id = $1"
+    expected = {
+        attending["student_id"]: (long_ago, None, recent),
+        moved["student_id"]: (long_ago, None, recent),
+        absent["student_id"]: (long_ago, None, seen),
+        gone["student_id"]: (long_ago, today - timedelta(days=1), seen),
+    }
+
+    rolls: dict[str, tuple[Any, ...]] = {}
+
+    async def rolls_known() -> bool:
+        rolls.update({sid: tuple(row) for sid in expected for row in await fetch(stack.database_url, roll, sid)})
+        return rolls == expected
+
+    try:
+        await eventually(rolls_known, 30)
+    except AssertionError:
+        assert rolls == expected, "the roll dates come from the roll and attendance events"
 
     base = services["verification"].url
     as_of = today.isoformat()
@@ -226,7 +255,3 @@ async def test_a_cross_check_finds_one_child_of_each_kind_across_counties_and_fl
     await eventually(lambda: verification_published(stack.database_url))
     flags = [e for _, e in await events_of(stack.bootstrap, DETECTION, FLAGGED, {HOME}) if e.source == "cross_check"]
     assert len(flags) == 4
-
-
-async def _equals(value: Any, expected: Any) -> bool:
-    return bool(await value == expected)

@@ -37,7 +37,7 @@ def _number(i: int) -> str:
 
 async def _load_pupils(pool: asyncpg.Pool, n: int, today: date) -> None:
     records = [
-        (f"N{_number(i)}", f"{COUNTY}{i // 500:04d}", COUNTY, [], False, national_id_hash(DEV_PII_KEY, _number(i)))
+        (f"G{_number(i)}", f"{COUNTY}{i // 500:04d}", COUNTY, [], False, national_id_hash(DEV_PII_KEY, _number(i)))
         for i in range(n)
     ]
     columns = ["student_id", "school_code", "county_code", "groups", "poverty_household", "national_id_hash"]
@@ -52,7 +52,7 @@ def _items(n: int) -> list[dict[str, Any]]:
     for i in range(n):
         item = {"item_id": f"I{i}", "national_id": _number(i), "name": f"儿童{i}", "county_code": COUNTY}
         if i < n // 4:
-            item["student_id"] = f"N{_number(i)}"
+            item["student_id"] = f"G{_number(i)}"
         out.append(item | {"reason": "学籍系统比对未在校"})
     return out
 
@@ -81,14 +81,14 @@ async def run_national(
             if r.status_code != 202 or r.json()["accepted"] != items:
                 raise RuntimeError(f"national POST: {r.status_code} {r.text[:500]}")
             say(f"national: {items:,} items answered 202 in {accepted_s:.2f} s")
-            deadline = time.monotonic() + 600
+            deadline = time.monotonic() + 300
             while True:
                 got = await http.get(f"/v1/national/suspected-lists/{batch_id}", headers=headers, params={"limit": 1})
                 progress = got.json()["progress"]
                 if progress["pending"] == 0:
                     break
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"national: not flagged in 600 s ({progress})")
+                    raise TimeoutError(f"national: not flagged in 300 s ({progress})")
                 await asyncio.sleep(0.1)
             flagged_s = time.perf_counter() - began
             say(f"national: every item flagged {flagged_s:.1f} s after the POST ({items / flagged_s:,.0f} items/s)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -136,11 +137,30 @@ def flag_of(row: Any, zone: ZoneInfo) -> Flag:
     )
 
 
-async def flag_pending(uow: UnitOfWork, zone: ZoneInfo, limit: int) -> int:
-    """Flag up to `limit` unflagged items in one transaction (items another worker holds are skipped); return how
-    many. Each item stores its suspect's id and starts where the suspect stands (domain.national.start_of)."""
+class ChunkFailed(Exception):
+    """A chunk failed and was rolled back whole; `keys` are its items (batch_id, item_id)."""
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__(f"flagging {len(keys)} item(s) failed")
+        self.keys = keys
+
+
+async def flag_pending(uow: UnitOfWork, zone: ZoneInfo, limit: int, skip: Collection[tuple[str, str]] = ()) -> int:
+    """Flag up to `limit` unflagged items (but `skip`) in one transaction (items another worker holds are skipped);
+    return how many. Each item stores its suspect's id and starts where the suspect stands (domain.national.start_of).
+    A failure rolls the chunk back and raises ChunkFailed naming its items."""
+    rows: list[Any] = []
+    try:
+        return await _flag_chunk(uow, zone, limit, skip, rows)
+    except Exception as exc:
+        raise ChunkFailed([(r.batch_id, r.item_id) for r in rows]) from exc
+
+
+async def _flag_chunk(
+    uow: UnitOfWork, zone: ZoneInfo, limit: int, skip: Collection[tuple[str, str]], rows: list[Any]
+) -> int:
     async with uow:
-        rows = await store.unflagged(uow.session, limit)
+        rows.extend(await store.unflagged(uow.session, limit, skip))
         # One lock order for the children (suspects.flag locks each): two workers never wait on each other in a ring.
         rows.sort(key=lambda r: r.student_id or r.national_id_hash)
         standing: dict[uuid.UUID, ItemStanding] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ async def match_pupils(session: AsyncSession, batch_id: str) -> None:
     )
 
 
-async def unflagged(session: AsyncSession, limit: int) -> list[Any]:
+async def unflagged(session: AsyncSession, limit: int, skip: Collection[tuple[str, str]] = ()) -> list[Any]:
     """Up to `limit` items not flagged yet, with their pupil (if matched) and when to flag them; locked, skipping
     items another worker holds."""
     i, p, b = national_items, pupils, national_batches
@@ -85,7 +85,7 @@ async def unflagged(session: AsyncSession, limit: int) -> list[Any]:
         )
         .join_from(i, b, b.c.batch_id == i.c.batch_id)
         .outerjoin(p, p.c.student_id == i.c.student_id)
-        .where(i.c.suspicion_id.is_(None))
+        .where(i.c.suspicion_id.is_(None), *([sa.tuple_(i.c.batch_id, i.c.item_id).not_in(list(skip))] if skip else []))
         .order_by(i.c.batch_id, i.c.position)
         .limit(limit)
         .with_for_update(of=i, skip_locked=True)

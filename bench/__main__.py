@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
 from bench.attendance import Size, report, run_attendance
 from bench.crosscheck import CrossCheckSize, run_crosscheck
+from bench.national import run_national
 from tests.integration.support import Counting, create_schema, produce, sample_event, sample_payload
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,6 +232,11 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, bootstrap)
             results["crosscheck"] = section
+        if args.only in (None, "national"):
+            section = await run_national(database_url, bootstrap, data, 1_000 if args.quick else 10_000, say)
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["national"] = section
     finally:
         if broker is not None:
             broker.kill()
@@ -243,12 +249,15 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument(
-        "--only", choices=["foundation", "attendance", "crosscheck"], help="run one section (the others are kept)"
+        "--only",
+        choices=["foundation", "attendance", "crosscheck", "national"],
+        help="run one section (the others are kept)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="attendance: a small size (40 schools x 1,000 pupils, 2 runs); crosscheck: 50,000 children",
+        help="attendance: a small size (40 schools x 1,000 pupils, 2 runs); crosscheck: 50,000 children; "
+        "national: 1,000 items",
     )
     parser.add_argument(
         "--children", type=int, help="crosscheck: children on the register and pupils (default 1,000,000; quick 50,000)"

@@ -7,14 +7,19 @@ ledger does not emit yet) and late, redelivered verification events are publishe
 from __future__ import annotations
 
 import asyncio
+import signal
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from baoxue_common.devstack import ServiceProcess
+from baoxue_common.auth import issue_token
+from baoxue_common.devstack import ServiceProcess, free_port
 from baoxue_common.kafka import make_producer
+from baoxue_common.settings import DEV_TOKEN_SECRET
 from baoxue_common.testing import national_id
 from baoxue_contracts import Envelope, Event
 from baoxue_contracts.events.ledger import CaseClosed, CaseReopened, ReturnConfirmed
@@ -74,6 +79,8 @@ async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_sta
             assert (r.status_code, r.json()) == (202, {"batch_id": batch["batch_id"], "accepted": 3}), r.text
         assert await scalar(stack.database_url, ITEMS, COUNTY) == 3
 
+        # The 202 comes before the flags: the worker flags the items right after.
+        await eventually(lambda: all_flagged(http, batch["batch_id"], 3))
         await eventually(lambda: verification_published(stack.database_url))
         flags = {e.source_ref: e for _, e in await events_of(stack.bootstrap, DETECTION, FLAGGED, {COUNTY})}
         assert set(flags) == {"N1", "N2", "N3"}, "one flag per item, none twice"
@@ -206,6 +213,19 @@ async def test_a_national_list_becomes_suspects_whose_feedback_follows_every_sta
         assert (await feedback())["N3"]["student_id"] == newcomer["student_id"]
 
 
+async def progress(http: httpx.AsyncClient, batch_id: str) -> dict[str, int]:
+    """How far the flagging of the batch got, by the GET."""
+    national = auth(issue_token("national", DEV_TOKEN_SECRET, ttl=timedelta(hours=1)))
+    r = await http.get(f"/v1/national/suspected-lists/{batch_id}", headers=national, params={"limit": 1})
+    assert r.status_code == 200, r.text
+    return dict(r.json()["progress"])
+
+
+async def all_flagged(http: httpx.AsyncClient, batch_id: str, items: int) -> bool:
+    """Whether the worker has flagged every item of the batch."""
+    return await progress(http, batch_id) == {"items": items, "flagged": items, "pending": 0}
+
+
 async def _equal(read: Any, expected: set[str]) -> bool:
     return bool(await read() == expected)
 
@@ -265,5 +285,82 @@ async def test_a_wrong_batch_is_refused_whole_and_only_the_national_platform_may
         )
         assert r.status_code == 403, r.text
         r = await http.get(f"/v1/national/suspected-lists/{batch['batch_id']}", headers=national)
-        assert [(i["item_id"], i["reason"], i["state"]) for i in r.json()["items"]] == [("R1", None, "pending")]
+        # Stored pending; the worker may have flagged it (and its verification moved it on) already.
+        got = [(i["item_id"], i["reason"], i["state"]) for i in r.json()["items"]]
+        assert got in ([("R1", None, "pending")], [("R1", None, "verifying")]), got
         assert await scalar(stack.database_url, ITEMS, COUNTY) == stored + 1
+
+
+LARGE_COUNTY, LARGE_SCHOOL = "150125", "1501250001"  # 清水河县: no other test's county
+
+
+async def test_a_large_list_is_answered_at_once_and_every_item_flagged_once_though_a_worker_dies(
+    stack: Stack, services: dict[str, ServiceProcess], tmp_path: Any
+) -> None:
+    """2,000 items: 202 at once; a second replica flags part of them and is killed mid-list; every item is flagged,
+    each exactly once, the pupils' items (by number or by ID hash) on their pupils."""
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    pupils = [kid(LARGE_COUNTY, n) for n in range(1, 21)]
+    async with httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=10) as ingest:
+        await register(ingest, stack.token("admin"), LARGE_SCHOOL, LARGE_COUNTY)
+        await put_roll(ingest, stack, LARGE_SCHOOL, today - timedelta(days=20), pupils)
+    on_roll = "SELECT count(*) = 20 FROM verification.pupils WHERE school_code = $1 AND national_id_hash IS NOT NULL"
+    await eventually(lambda: scalar(stack.database_url, on_roll, LARGE_SCHOOL))
+    item = {"name": "李四", "county_code": LARGE_COUNTY, "reason": "学籍比对未在校"}
+    items = [
+        item | {"item_id": f"S{n}", "national_id": p["national_id"], "student_id": p["student_id"]}
+        for n, p in enumerate(pupils[:10])
+    ]
+    items += [item | {"item_id": f"H{n}", "national_id": p["national_id"]} for n, p in enumerate(pupils[10:], 10)]
+    # ID numbers have 1,000 sequence numbers a birth day (the pupils use the first): unknown children on three days.
+    unknown = [national_id(LARGE_COUNTY, BORN + timedelta(days=n // 900), 100 + n % 900) for n in range(1980)]
+    items += [item | {"item_id": f"U{n}", "national_id": number} for n, number in enumerate(unknown)]
+    batch = {"batch_id": "NAT-2026-150125-L", "issued_at": datetime.now(UTC).isoformat(), "items": items}
+    # A second replica of verification, flagging 50 items a transaction: it gets the POST (and the kick), dies.
+    env = {**services["verification"].env, "BAOXUE_NATIONAL_CHUNK": "50"}
+    replica = ServiceProcess("verification", free_port(), env, tmp_path / "verification-replica.log").start()
+    try:
+        await replica.wait_healthy()
+        async with httpx.AsyncClient(base_url=replica.url, timeout=60) as http:
+            began = perf_counter()
+            r = await http.post("/v1/national/suspected-lists", headers=auth(stack.token("national")), json=batch)
+            answered_s = perf_counter() - began
+            assert (r.status_code, r.json()) == (202, {"batch_id": batch["batch_id"], "accepted": 2000}), r.text
+            assert answered_s < 5, f"the 202 took {answered_s:.1f} s"
+            at_once = await progress(http, batch["batch_id"])
+            assert at_once["items"] == 2000 and at_once["flagged"] < 2000, at_once
+            await eventually(lambda: _some_flagged(http, batch["batch_id"]), timeout_s=30)
+        replica.signal(signal.SIGKILL)  # mid-list: its chunk in hand is rolled back
+        assert replica.process is not None and replica.process.wait(10) is not None
+    finally:
+        await asyncio.to_thread(replica.stop)
+    async with httpx.AsyncClient(base_url=services["verification"].url, timeout=30) as http:
+        left = await progress(http, batch["batch_id"])
+        assert left["flagged"] < 2000, f"the replica finished before it died ({left}): nothing was interrupted"
+        await eventually(lambda: all_flagged(http, batch["batch_id"], 2000), timeout_s=120)
+    await eventually(lambda: verification_published(stack.database_url))
+    flags = [e for _, e in await events_of(stack.bootstrap, DETECTION, FLAGGED, {LARGE_COUNTY})]
+    flags = [e for e in flags if e.source == "national_platform"]
+    refs = Counter(e.source_ref for e in flags)
+    wanted = {i["item_id"] for i in items}
+    assert set(refs) == wanted, f"every item flagged; missing {sorted(wanted - set(refs))[:20]}"
+    assert [k for k, n in refs.items() if n > 1] == [], "none twice"
+    by_ref = {e.source_ref: e for e in flags}
+    for n, p in enumerate(pupils):
+        assert by_ref[f"{'S' if n < 10 else 'H'}{n}"].student_id == p["student_id"]
+    assert {by_ref[f"U{n}"].student_id for n in range(1980)} == {None}
+    query = """SELECT count(DISTINCT i.suspicion_id) FROM verification.national_items i
+               JOIN verification.verifications v ON v.suspicion_id = i.suspicion_id WHERE i.batch_id = $1"""
+    assert await scalar(stack.database_url, query, batch["batch_id"]) == 2000, "a suspect and verification each"
+    # Each item is being verified: by its own VerificationAssigned, or (joining a pupil's roster suspect, which
+    # the replica's sweep may have opened first) from the start.
+    verifying = "SELECT count(*) FROM verification.national_items WHERE batch_id = $1 AND state = 'verifying'"
+    await eventually(lambda: _equals(scalar(stack.database_url, verifying, batch["batch_id"]), 2000), timeout_s=60)
+
+
+async def _equals(value: Any, expected: int) -> bool:
+    return bool(await value == expected)
+
+
+async def _some_flagged(http: httpx.AsyncClient, batch_id: str) -> bool:
+    return (await progress(http, batch_id))["flagged"] > 0

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
     # How often a service's daily sweeps (verification: overdue checks) look whether the local date changed.
     sweep_interval_s: int = Field(default=600, ge=1, le=86_400)
+    # Verification's national-list worker: how often it polls when idle, and how many items a transaction flags.
+    national_poll_s: float = Field(default=0.5, gt=0, le=60)
+    national_chunk: int = Field(default=500, ge=1, le=10_000)
 
     def pii_cipher(self) -> PiiCipher:
         """The cipher of personal data: SM4-GCM under the configured keys."""

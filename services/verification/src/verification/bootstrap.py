@@ -9,6 +9,7 @@ from baoxue_common.telemetry import Telemetry
 
 from verification.adapters import orm
 from verification.handlers import EVENT_HANDLERS
+from verification.national_worker import NationalWorker
 from verification.sweeps import SweepLoop
 
 SPEC = service("verification")
@@ -26,4 +27,6 @@ async def bootstrap(settings: Settings, telemetry: Telemetry | None = None) -> S
     )
     sweeps = SweepLoop(runtime, settings.sweep_interval_s)
     runtime.add_loop(sweeps, sweeps.run)
+    national = NationalWorker(runtime, settings.national_poll_s, settings.national_chunk)
+    runtime.add_loop(national, national.run)
     return runtime

@@ -2,8 +2,9 @@
 
 A batch is stored once per batch_id; a repeat of the same body answers the same and emits nothing, a different
 body under a known batch_id is refused. Each item is matched to a pupil by student number, else by the blind
-index of its ID number; a child on no roll is kept and routed to the item's county. Every item is flagged
-through `suspects.flag` and follows the suspicion it got: its state moves with VerificationAssigned,
+index of its ID number; a child on no roll is kept and routed to the item's county. A list is stored at once
+(items pending, matched set-based) and its items flagged after, in chunks, by the worker (national_worker.py)
+through `suspects.flag`; each follows the suspicion it got: its state moves with VerificationAssigned,
 DropoutConfirmed and SuspicionCleared (matched by suspicion_id), and with the ledger's ReturnConfirmed,
 CaseClosed and CaseReopened (by suspicion_id when the ledger gives it, else by the pupil's confirmed items).
 The state follows events, in any order, never backwards but for a reopened case (domain.national).
@@ -14,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from baoxue_common.clock import Clock
 from baoxue_common.errors import Conflict, Unprocessable
@@ -32,10 +35,12 @@ from verification.domain.national import (
     CASE_STATES,
     Change,
     Item,
+    ItemStanding,
     birth_date_of,
     entry,
     item_problems,
     moves,
+    start_of,
     suspicion_id_of,
 )
 from verification.suspects import Flag, flag
@@ -62,11 +67,12 @@ def fingerprint(batch: Batch, hashes: list[str]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-async def accept_batch(uow: UnitOfWork, batch: Batch, pii_key: str, clock: Clock) -> int:
-    """Store a batch and flag each item a suspect; return how many items it holds.
+async def accept_batch(uow: UnitOfWork, batch: Batch, pii_key: str, clock: Clock) -> tuple[int, bool]:
+    """Store a batch and its items, pending, for the worker to flag; return how many items it holds and whether
+    this call stored it.
 
     A repeat of a stored batch changes nothing; 409 when the batch_id is known with another body; 422 (nothing
-    stored) listing every wrong item.
+    stored) listing every wrong item. The items are written and matched to pupils set-based, in one transaction.
     """
     problems = [(["body", "items", i, name], why) for i, name, why in item_problems(batch.items)]
     if batch.issued_at > clock.now() + SKEW:
@@ -77,74 +83,115 @@ async def accept_batch(uow: UnitOfWork, batch: Batch, pii_key: str, clock: Clock
     numbers = [item.national_id.upper() for item in batch.items]
     hashes = [national_id_hash(pii_key, n) for n in numbers]
     digest = fingerprint(batch, hashes)
+    flag_at = min(batch.issued_at, clock.now())
     async with uow:
-        row = {"batch_id": batch.batch_id, "fingerprint": digest, "issued_at": batch.issued_at}
+        row = {"batch_id": batch.batch_id, "fingerprint": digest, "issued_at": batch.issued_at, "flag_at": flag_at}
         if not await store.add_batch(uow.session, row | {"items": len(batch.items)}):
             stored = await store.batch(uow.session, batch.batch_id)
             assert stored is not None, "add_batch refuses only a stored batch_id"
             if stored.fingerprint != digest:
                 raise Conflict(f"batch {batch.batch_id} was received with another body")
-            return int(stored.items)
-        occurred_at = min(batch.issued_at, clock.now())
-        flagged_on = min(batch.issued_at.astimezone(clock.zone).date(), clock.today())
-        by_id, by_hash = await _pupils(uow, batch.items, hashes)
-        rows = []
-        for position, (item, number, hashed) in enumerate(zip(batch.items, numbers, hashes, strict=True)):
-            pupil = by_id.get(item.student_id or "")
-            if pupil is None or pupil.national_id_hash not in (None, hashed):
-                pupil = by_hash.get(hashed)
-            found = Flag(
-                source="national_platform",
-                county_code=pupil.county_code if pupil else item.county_code,
-                flagged_on=flagged_on,
-                reason=f"on the national platform's suspected list: {item.reason}",
-                school_code=pupil.school_code if pupil else None,
-                student_id=pupil.student_id if pupil else None,
-                groups=tuple(pupil.groups) if pupil else (),
-                poverty_household=bool(pupil.poverty_household) if pupil else False,
-                national_id_hash=hashed,
-                name=item.name,
-                birth_date=birth_date_of(number),
-                source_ref=item.item_id,
-                suspicion_id=suspicion_id_of(batch.batch_id, item.item_id),
-            )
-            flagged = await flag(uow, found, occurred_at)
-            # An item joining a suspicion that other items already follow starts where they are.
-            known = None if flagged.created else await store.follows(uow.session, flagged.suspicion_id)
-            rows.append(
+            return int(stored.items), False
+        history = [entry(Change("pending", flag_at.astimezone(clock.zone).date()))]
+        rows = [
+            {
+                "batch_id": batch.batch_id,
+                "item_id": item.item_id,
+                "position": position,
+                "county_code": item.county_code,
+                "school_code": item.school_code,
+                "listed_student_id": item.student_id,
+                "national_id_hash": hashed,
+                "national_id_masked": mask_national_id(number),
+                "name": item.name,
+                "reason": item.reason,
+                "birth_date": birth_date_of(number),
+                "state": "pending",
+                "history": history,
+            }
+            for position, (item, number, hashed) in enumerate(zip(batch.items, numbers, hashes, strict=True))
+        ]
+        await store.add_items(uow.session, rows)
+        await store.match_pupils(uow.session, batch.batch_id)
+        await uow.commit()
+    return len(batch.items), True
+
+
+def flag_of(row: Any, zone: ZoneInfo) -> Flag:
+    """What a stored item says about its child: the matched pupil's, else the listed county's child by ID hash."""
+    matched = row.pupil_county_code is not None
+    return Flag(
+        source="national_platform",
+        county_code=row.pupil_county_code if matched else row.county_code,
+        flagged_on=row.flag_at.astimezone(zone).date(),
+        reason=f"on the national platform's suspected list: {row.reason}",
+        school_code=row.pupil_school_code if matched else None,
+        student_id=row.student_id,
+        groups=tuple(row.groups) if matched else (),
+        poverty_household=bool(row.poverty_household) if matched else False,
+        national_id_hash=row.national_id_hash,
+        name=row.name,
+        birth_date=row.birth_date,
+        source_ref=row.item_id,
+        suspicion_id=suspicion_id_of(row.batch_id, row.item_id),
+    )
+
+
+class ChunkFailed(Exception):
+    """A chunk failed and was rolled back whole; `keys` are its items (batch_id, item_id)."""
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__(f"flagging {len(keys)} item(s) failed")
+        self.keys = keys
+
+
+async def flag_pending(uow: UnitOfWork, zone: ZoneInfo, limit: int, skip: Collection[tuple[str, str]] = ()) -> int:
+    """Flag up to `limit` unflagged items (but `skip`) in one transaction (items another worker holds are skipped);
+    return how many. Each item stores its suspect's id and starts where the suspect stands (domain.national.start_of).
+    A failure rolls the chunk back and raises ChunkFailed naming its items."""
+    rows: list[Any] = []
+    try:
+        return await _flag_chunk(uow, zone, limit, skip, rows)
+    except Exception as exc:
+        raise ChunkFailed([(r.batch_id, r.item_id) for r in rows]) from exc
+
+
+async def _flag_chunk(
+    uow: UnitOfWork, zone: ZoneInfo, limit: int, skip: Collection[tuple[str, str]], rows: list[Any]
+) -> int:
+    async with uow:
+        rows.extend(await store.unflagged(uow.session, limit, skip))
+        # One lock order for the children (suspects.flag locks each): two workers never wait on each other in a ring.
+        rows.sort(key=lambda r: r.student_id or r.national_id_hash)
+        standing: dict[uuid.UUID, ItemStanding] = {}
+        done = []
+        for row in rows:
+            found = flag_of(row, zone)
+            flagged = await flag(uow, found, row.flag_at)
+            sid = flagged.suspicion_id
+            if sid not in standing:
+                followed = None if flagged.created else await _followed(uow, sid)
+                assigned = None if flagged.created else await store.assigned_on(uow.session, sid)
+                standing[sid] = start_of(found.flagged_on, flagged.created, followed, assigned)
+            now = standing[sid]
+            done.append(
                 {
-                    "batch_id": batch.batch_id,
-                    "item_id": item.item_id,
-                    "position": position,
-                    "county_code": item.county_code,
-                    "school_code": item.school_code,
-                    "listed_student_id": item.student_id,
-                    "student_id": found.student_id,
-                    "national_id_hash": hashed,
-                    "national_id_masked": mask_national_id(number),
-                    "name": item.name,
-                    "reason": item.reason,
-                    "suspicion_id": flagged.suspicion_id,
-                    "state": known.state if known else "pending",
-                    "clear_reason": known.clear_reason if known else None,
-                    "history": known.history if known else [entry(Change("pending", flagged_on))],
+                    "batch_id": row.batch_id,
+                    "item_id": row.item_id,
+                    "suspicion_id": sid,
+                    "state": now.state,
+                    "clear_reason": now.clear_reason,
+                    "history": now.history,
                 }
             )
-        await store.add_items(uow.session, rows)
+        await store.set_flagged(uow.session, done)
         await uow.commit()
-    return len(batch.items)
+    return len(done)
 
 
-async def _pupils(uow: UnitOfWork, items: list[Item], hashes: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The pupils the items name, by student id and by ID hash (the first by student id should rolls share one)."""
-    ids = {item.student_id for item in items if item.student_id}
-    by_id: dict[str, Any] = {}
-    by_hash: dict[str, Any] = {}
-    for pupil in await store.pupils_matching(uow.session, ids, set(hashes)):
-        by_id[pupil.student_id] = pupil
-        if pupil.national_id_hash:
-            by_hash.setdefault(pupil.national_id_hash, pupil)
-    return by_id, by_hash
+async def _followed(uow: UnitOfWork, suspicion_id: uuid.UUID) -> ItemStanding | None:
+    known = await store.follows(uow.session, suspicion_id)
+    return ItemStanding(known.state, known.clear_reason, list(known.history)) if known else None
 
 
 async def follow(uow: UnitOfWork, suspicion_id: uuid.UUID | None, student_id: str | None, change: Change) -> None:

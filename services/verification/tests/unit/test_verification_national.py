@@ -10,11 +10,13 @@ from verification.domain.national import (
     STATES,
     Change,
     Item,
+    ItemStanding,
     State,
     birth_date_of,
     entry,
     item_problems,
     moves,
+    start_of,
     suspicion_id_of,
 )
 
@@ -93,3 +95,33 @@ def test_a_history_entry_carries_the_state_its_day_and_a_clear_reason() -> None:
         "on": "2026-11-30",
         "reason": "transferred",
     }
+
+
+FLAGGED, ASSIGNED = date(2026, 11, 30), date(2026, 11, 20)
+PENDING = ItemStanding("pending", None, [{"state": "pending", "on": "2026-11-30"}])
+CLEARED = ItemStanding(
+    "cleared",
+    "transferred",
+    [{"state": "pending", "on": "2026-11-01"}, {"state": "cleared", "on": "2026-11-02", "reason": "transferred"}],
+)
+VERIFYING = ItemStanding(
+    "verifying", None, [{"state": "pending", "on": "2026-11-30"}, {"state": "verifying", "on": "2026-11-20"}]
+)
+
+
+@pytest.mark.parametrize(
+    ("created", "followed", "assigned_on", "expected"),
+    [
+        (True, None, None, PENDING),  # opened the suspect: its own VerificationAssigned moves it
+        (True, CLEARED, ASSIGNED, PENDING),
+        (False, None, None, PENDING),  # joined a suspect with no verification yet
+        (False, None, ASSIGNED, VERIFYING),  # joined a suspect another source has being verified
+        (False, PENDING, ASSIGNED, VERIFYING),  # the items already following it have not moved yet
+        (False, PENDING, None, PENDING),
+        (False, CLEARED, ASSIGNED, CLEARED),  # as far as the items following it
+    ],
+)
+def test_a_flagged_item_starts_where_its_suspect_stands(
+    created: bool, followed: ItemStanding | None, assigned_on: date | None, expected: ItemStanding
+) -> None:
+    assert start_of(FLAGGED, created, followed, assigned_on) == expected

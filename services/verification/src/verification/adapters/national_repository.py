@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from verification.adapters.orm import national_batches, national_items, pupils
+from verification.adapters.orm import national_batches, national_items, pupils, verifications
 from verification.domain.national import State
 
 
@@ -28,22 +28,105 @@ async def batch(session: AsyncSession, batch_id: str) -> sa.Row[Any] | None:
     return (await session.execute(sa.select(national_batches).where(national_batches.c.batch_id == batch_id))).first()
 
 
-async def pupils_matching(
-    session: AsyncSession, student_ids: Iterable[str], hashes: Iterable[str]
-) -> list[sa.Row[Any]]:
-    """The pupils with one of these student ids or ID hashes, in student id order."""
+async def add_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store a batch's items (one multi-row INSERT per thousand or so)."""
+    if rows:
+        await session.execute(sa.insert(national_items), rows)
+
+
+async def match_pupils(session: AsyncSession, batch_id: str) -> None:
+    """Name on each item of the batch its pupil: by student number (if the pupil's ID hash does not contradict the
+    item's), else the first pupil in student id order with the item's ID hash; in one statement."""
+    i, p = national_items, pupils
+    by_number = (
+        sa.select(i.c.item_id, p.c.student_id, sa.literal(0).label("rank"))
+        .join(p, p.c.student_id == i.c.listed_student_id)
+        .where(
+            i.c.batch_id == batch_id,
+            sa.or_(p.c.national_id_hash.is_(None), p.c.national_id_hash == i.c.national_id_hash),
+        )
+    )
+    by_hash = (
+        sa.select(i.c.item_id, p.c.student_id, sa.literal(1).label("rank"))
+        .join(p, p.c.national_id_hash == i.c.national_id_hash)
+        .where(i.c.batch_id == batch_id)
+    )
+    found = sa.union_all(by_number, by_hash).subquery("found")
+    best = (
+        sa.select(found.c.item_id, found.c.student_id)
+        .distinct(found.c.item_id)
+        .order_by(found.c.item_id, found.c.rank, found.c.student_id)
+        .subquery("best")
+    )
+    await session.execute(
+        sa.update(i).where(i.c.batch_id == batch_id, i.c.item_id == best.c.item_id).values(student_id=best.c.student_id)
+    )
+
+
+async def unflagged(session: AsyncSession, limit: int, skip: Collection[tuple[str, str]] = ()) -> list[Any]:
+    """Up to `limit` items not flagged yet, with their pupil (if matched) and when to flag them; locked, skipping
+    items another worker holds."""
+    i, p, b = national_items, pupils, national_batches
     query = (
-        sa.select(pupils)
-        .where(sa.or_(pupils.c.student_id.in_(list(student_ids)), pupils.c.national_id_hash.in_(list(hashes))))
-        .order_by(pupils.c.student_id)
+        sa.select(
+            i.c.batch_id,
+            i.c.item_id,
+            i.c.county_code,
+            i.c.student_id,
+            i.c.national_id_hash,
+            i.c.name,
+            i.c.reason,
+            i.c.birth_date,
+            sa.func.coalesce(b.c.flag_at, b.c.received_at).label("flag_at"),
+            p.c.county_code.label("pupil_county_code"),
+            p.c.school_code.label("pupil_school_code"),
+            p.c.groups,
+            p.c.poverty_household,
+        )
+        .join_from(i, b, b.c.batch_id == i.c.batch_id)
+        .outerjoin(p, p.c.student_id == i.c.student_id)
+        .where(i.c.suspicion_id.is_(None), *([sa.tuple_(i.c.batch_id, i.c.item_id).not_in(list(skip))] if skip else []))
+        .order_by(i.c.batch_id, i.c.position)
+        .limit(limit)
+        .with_for_update(of=i, skip_locked=True)
     )
     return list((await session.execute(query)).all())
 
 
-async def add_items(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Store a batch's items."""
-    if rows:
-        await session.execute(sa.insert(national_items), rows)
+async def set_flagged(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store each flagged item's suspicion and the state it starts in."""
+    if not rows:
+        return
+    i = national_items
+    stmt = (
+        sa.update(i)
+        .where(i.c.batch_id == sa.bindparam("b_batch_id"), i.c.item_id == sa.bindparam("b_item_id"))
+        .values(
+            suspicion_id=sa.bindparam("b_suspicion_id"),
+            state=sa.bindparam("b_state"),
+            clear_reason=sa.bindparam("b_clear_reason"),
+            history=sa.bindparam("b_history", type_=JSONB),
+            updated_at=sa.func.now(),
+        )
+    )
+    await session.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in rows])
+
+
+async def assigned_on(session: AsyncSession, suspect_id: uuid.UUID) -> Any:
+    """The day the suspect's verification was assigned, if it is still being verified."""
+    query = sa.select(verifications.c.assigned_on).where(
+        verifications.c.suspicion_id == suspect_id, verifications.c.status != "done"
+    )
+    return await session.scalar(query)
+
+
+async def progress(session: AsyncSession, batch_id: str) -> tuple[int, int]:
+    """How many of the batch's items are stored, and how many of them flagged."""
+    query = sa.select(sa.func.count(), sa.func.count(national_items.c.suspicion_id)).where(
+        national_items.c.batch_id == batch_id
+    )
+    row = (await session.execute(query)).one()
+    return int(row[0]), int(row[1])
 
 
 async def follows(session: AsyncSession, suspicion_id: uuid.UUID) -> sa.Row[Any, Any, Any] | None:

@@ -156,6 +156,8 @@ national_batches = sa.Table(
     sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("items", sa.Integer, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # When its items' flags happened (the earlier of issued_at and the receipt): the worker flags them later.
+    sa.Column("flag_at", sa.DateTime(timezone=True)),
 )
 
 # Each item, the ID number only as blind index and masked; state and history follow the events (see national.py).
@@ -173,7 +175,9 @@ national_items = sa.Table(
     sa.Column("national_id_masked", sa.String(18), nullable=False),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("reason", sa.String(500), nullable=False),
-    sa.Column("suspicion_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("birth_date", sa.Date),
+    # NULL until the worker has flagged the item (national_worker.py).
+    sa.Column("suspicion_id", UUID(as_uuid=True)),
     sa.Column("state", sa.Text, nullable=False, server_default="pending"),
     sa.Column("clear_reason", sa.Text),
     sa.Column("history", JSONB, nullable=False, server_default="[]"),
@@ -181,6 +185,7 @@ national_items = sa.Table(
     sa.Index("national_items_by_suspicion", "suspicion_id"),
     sa.Index("national_items_by_student", "student_id"),
     sa.Index("national_items_by_position", "batch_id", "position"),
+    sa.Index("national_items_unflagged", "batch_id", "position", postgresql_where=sa.text("suspicion_id IS NULL")),
     # A child not on any roll yet, to be matched when a pupil with the same ID hash enrols.
     sa.Index(
         "national_items_unmatched_by_hash",

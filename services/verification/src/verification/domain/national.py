@@ -88,6 +88,32 @@ def item_problems(items: list[Item]) -> list[tuple[int, str, str]]:
     return problems
 
 
+@dataclass(frozen=True, slots=True)
+class ItemStanding:
+    """Where an item stands: its state, the clear reason, and its history (oldest first)."""
+
+    state: State
+    clear_reason: str | None
+    history: list[dict[str, str]]
+
+
+def start_of(flagged_on: date, created: bool, followed: ItemStanding | None, assigned_on: date | None) -> ItemStanding:
+    """Where a newly flagged item starts.
+
+    An item that opened its suspect is pending (its VerificationAssigned moves it). One joining a suspect starts as
+    far as the items already following it, and at least verifying when the suspect's verification is assigned: that
+    VerificationAssigned may have come and gone before the item existed.
+    """
+    pending = ItemStanding("pending", None, [entry(Change("pending", flagged_on))])
+    if created:
+        return pending
+    if followed is not None and followed.state != "pending":
+        return followed
+    if assigned_on is not None:
+        return ItemStanding("verifying", None, [*pending.history, entry(Change("verifying", assigned_on))])
+    return followed or pending
+
+
 def birth_date_of(national_id: str) -> date:
     """The birth date in a valid 18-character ID number."""
     return date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))

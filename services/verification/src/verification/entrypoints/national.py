@@ -14,6 +14,7 @@ from verification.adapters import national_repository as store
 from verification.domain.national import MAX_ITEMS, Item, State
 from verification.entrypoints.routes import Runtime
 from verification.national import Batch, accept_batch
+from verification.national_worker import kick
 
 router = APIRouter(prefix="/v1/national", tags=["national platform"])
 Ref = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
@@ -82,17 +83,26 @@ class ItemFeedback(BaseModel):
     county_code: str
     school_code: str | None
     student_id: str | None = Field(description="The pupil matched, or null for a child on no roll")
-    suspicion_id: str
+    suspicion_id: str | None = Field(description="Null until the item is flagged")
     state: State
     reason: str | None = Field(description="Why the child was cleared (API.md's reasons), when cleared")
     history: list[StateStep]
 
 
+class Progress(BaseModel):
+    """How far the flagging of a batch got: items stored, flagged (a suspect each), still to flag."""
+
+    items: int
+    flagged: int
+    pending: int = Field(description="Items not flagged yet (their state is pending too)")
+
+
 class BatchFeedback(BaseModel):
-    """A page of a batch's items with their feedback."""
+    """A page of a batch's items with their feedback, and how far their flagging got."""
 
     batch_id: str
     issued_at: AwareDatetime
+    progress: Progress
     total: int
     limit: int
     offset: int
@@ -102,11 +112,14 @@ class BatchFeedback(BaseModel):
 
 @router.post("/suspected-lists", response_model=Accepted, status_code=202, summary="Receive a suspected list")
 async def post_suspected_list(body: SuspectedListIn, principal: Authenticated, rt: Runtime) -> Accepted:
-    """Every item becomes a suspect (source national_platform); the same batch again changes nothing."""
+    """The batch is stored at once; every item becomes a suspect (source national_platform) soon after, by the
+    worker. The same batch again changes nothing."""
     _national(principal)
     items = [Item(**i.model_dump()) for i in body.items]
     batch = Batch(batch_id=body.batch_id, issued_at=body.issued_at, items=items)
-    accepted = await accept_batch(rt.uow(), batch, rt.settings.pii_key, rt.clock)
+    accepted, stored = await accept_batch(rt.uow(), batch, rt.settings.pii_key, rt.clock)
+    if stored:
+        kick(rt)
     return Accepted(batch_id=body.batch_id, accepted=accepted)
 
 
@@ -125,11 +138,13 @@ async def get_suspected_list(
         if stored is None:
             raise NotFound(f"no suspected list {batch_id}")
         rows = await store.items_page(uow.session, batch_id, limit=limit, offset=offset)
+        stored_items, flagged = await store.progress(uow.session, batch_id)
     total = int(stored.items)
     more = offset + len(rows) < total
     return BatchFeedback(
         batch_id=batch_id,
         issued_at=stored.issued_at,
+        progress=Progress(items=stored_items, flagged=flagged, pending=stored_items - flagged),
         total=total,
         limit=limit,
         offset=offset,
@@ -142,7 +157,7 @@ async def get_suspected_list(
                 county_code=r.county_code,
                 school_code=r.school_code,
                 student_id=r.student_id,
-                suspicion_id=str(r.suspicion_id),
+                suspicion_id=str(r.suspicion_id) if r.suspicion_id else None,
                 state=r.state,
                 reason=r.clear_reason,
                 history=[StateStep(**step) for step in r.history],

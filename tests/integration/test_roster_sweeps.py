@@ -6,29 +6,42 @@ process relays what they emit); `today` is passed in, so moving the date is pass
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from baoxue_common.db import make_engine, make_sessionmaker
 from baoxue_common.devstack import ServiceProcess
+from baoxue_common.kafka import make_producer
 from baoxue_common.uow import UnitOfWorkFactory
-from baoxue_contracts.topics import DETECTION, ROSTER, VERIFICATION
+from baoxue_contracts import Envelope
+from baoxue_contracts.events.attendance import AttendanceSubmitted, StudentEnrolled
+from baoxue_contracts.topics import ATTENDANCE, DETECTION, ROSTER, VERIFICATION
 from verification.adapters import orm
 from verification.roster_sweeps import flag_not_attending, flag_stalled_transfers
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, fetch, kid, publish_calendar, register
 from tests.integration.slice_data import past_school_days
-from tests.integration.support import events_on, eventually, scalar, school_events, school_year_of, topic_events
+from tests.integration.support import (
+    events_on,
+    eventually,
+    produce,
+    scalar,
+    school_events,
+    school_year_of,
+    topic_events,
+)
 from tests.integration.test_detection import verification_published
 from tests.integration.test_roster_gaps import put_roll
 
 COUNTY = "620103"  # 七里河区, Lanzhou: no other test's county or city
 SCHOOL, RECEIVER = "6201030001", "6201030002"
 FLAGGED, CLEARED = "SuspectedDropoutFlagged", "SuspicionCleared"
+INBOX = "SELECT count(*) FROM verification.inbox WHERE event_id = $1"
 
 
 @pytest.fixture
@@ -175,3 +188,54 @@ async def _updated(stack: Stack, student_id: str) -> bool:
     found = await topic_events(stack.bootstrap, ROSTER, keep)
     query = "SELECT count(*) FROM verification.inbox WHERE event_id = $1"
     return bool(found) and bool(await scalar(stack.database_url, query, found[0][0].event_id))
+
+
+async def test_a_pupil_whose_enrolment_arrives_after_the_days_attendance_is_credited_with_it(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    """roster.v1 and attendance.v1 have no order: a day's attendance that reached verification before the pupil's
+    enrolment still counts as naming the pupil; one the day did not name (unrecorded) is not credited."""
+    school, county = "6201020001", "620102"  # 城关区, Lanzhou: no other test's county
+    named_day = date.today() - timedelta(days=7)
+    enrolled_on = named_day - timedelta(days=14)
+    producer = make_producer(stack.settings(), client_id="roster-order-test")
+    await producer.start()
+    try:
+        submitted = AttendanceSubmitted(
+            school_code=school,
+            date=named_day,
+            batch_id=uuid.uuid4(),
+            counts={"present": 1, "absent_unexcused": 0},
+            total=2,
+            unrecorded=("L6201020000002",),
+        )
+        day_at = datetime.combine(named_day, time(9), tzinfo=UTC)
+        first = Envelope.wrap(submitted, producer="attendance-ingest", region=county, occurred_at=day_at)
+        await produce(producer, ATTENDANCE, [first])
+        await eventually(lambda: scalar(stack.database_url, INBOX, first.event_id))
+
+        def enrolled(student_id: str) -> Envelope:
+            record = StudentEnrolled(
+                student_id=student_id,
+                school_code=school,
+                name="迟到的学籍",
+                gender="F",
+                birth_date=date(2015, 3, 1),
+                grade=5,
+                class_name="1",
+                hukou_county_code=county,
+                residence_county_code=county,
+                national_id_hash="0" * 64,
+                enrolled_on=enrolled_on,
+            )
+            at = datetime.combine(enrolled_on, time(9), tzinfo=UTC)
+            return Envelope.wrap(record, producer="attendance-ingest", region=county, occurred_at=at)
+
+        later = [enrolled("L6201020000001"), enrolled("L6201020000002")]
+        await produce(producer, ROSTER, later)
+        await eventually(lambda: scalar(stack.database_url, INBOX, later[-1].event_id))
+    finally:
+        await producer.stop()
+    seen = "SELECT last_recorded_on FROM verification.pupils WHERE student_id = $1"
+    assert await scalar(stack.database_url, seen, "L6201020000001") == named_day, "credited with the earlier day"
+    assert await scalar(stack.database_url, seen, "L6201020000002") is None, "the day did not name this pupil"

@@ -55,6 +55,7 @@ from verification.roster_records import (
     attendance_submitted,
     pupil_left,
     pupil_named,
+    pupil_on_roll,
     transfer_completed,
     transfer_requested,
 )
@@ -202,7 +203,14 @@ async def retract(uow: UnitOfWork, student_id: str, envelope: Envelope, day: dat
 EVENT_HANDLERS: EventHandlers = {
     # The roster suspicion ends before remember_pupil, which would otherwise re-issue it with the new standing.
     # An enrolment at a transfer's receiving school ends a stalled-transfer suspicion as `transferred` first.
-    StudentEnrolled: [arrived_by_transfer, student_enrolled, remember_pupil, pupil_hash_seen, national.pupil_enrolled],
+    StudentEnrolled: [
+        arrived_by_transfer,
+        student_enrolled,
+        remember_pupil,
+        pupil_on_roll,
+        pupil_hash_seen,
+        national.pupil_enrolled,
+    ],
     StudentLeft: [student_left, pupil_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
     AbsenceRecorded: [absence_recorded, pupil_named],

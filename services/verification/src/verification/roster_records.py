@@ -30,6 +30,11 @@ from verification import suspects
 from verification.adapters import roster_sweeps_repository as sweeps_repo
 
 
+async def pupil_on_roll(event: StudentEnrolled, envelope: Envelope, uow: UnitOfWork) -> None:
+    """Credit the days attendance named the pupil before this enrolment reached verification (topics have no order)."""
+    await sweeps_repo.credit_earlier_days(uow.session, event.student_id, event.school_code)
+
+
 async def pupil_left(event: StudentLeft, envelope: Envelope, uow: UnitOfWork) -> None:
     """The pupil is off the roll they left (whatever the reason: a leave is judged by roster_gaps)."""
     await sweeps_repo.pupil_left(uow.session, event.student_id, event.school_code, event.left_on)
@@ -80,6 +85,7 @@ async def _end_transfer_suspicion(
 
 async def attendance_submitted(event: AttendanceSubmitted, envelope: Envelope, uow: UnitOfWork) -> None:
     """The day's attendance named every pupil of the school's roll but the unrecorded (one UPDATE)."""
+    await sweeps_repo.keep_school_day(uow.session, event.school_code, event.date, event.unrecorded)
     await sweeps_repo.named_by_school(uow.session, event.school_code, event.date, event.unrecorded)
     await _end_named_again(uow, event.school_code, None, envelope.occurred_at)
 

@@ -314,3 +314,13 @@ verifications = sa.Table(
     sa.Column("verified_on", sa.Date),
     sa.Index("verifications_by_county", "county_code", "status", "due_on"),
 )
+
+# Each school's latest attendance day and the pupils it did not name: a pupil whose roll event reaches verification
+# after that AttendanceSubmitted (roster.v1 and attendance.v1 have no order) is credited with the day on enrolment.
+school_attendance = sa.Table(
+    "school_attendance",
+    metadata,
+    sa.Column("school_code", sa.String(10), primary_key=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("unrecorded", ARRAY(sa.Text), nullable=False, server_default="{}"),
+)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from verification.adapters.orm import pupils, suspicions, transfers
+from verification.adapters.orm import absences, pupils, school_attendance, suspicions, transfers
 from verification.domain.roster_sweeps import NOT_ATTENDING
 
 
@@ -126,6 +126,39 @@ async def named_by_school(session: AsyncSession, school_code: str, day: date, un
             _on_roll_that_day(day),
         )
         .values(last_recorded_on=sa.func.greatest(pupils.c.last_recorded_on, day))
+    )
+
+
+async def keep_school_day(session: AsyncSession, school_code: str, day: date, unrecorded: Sequence[str]) -> None:
+    """Remember the school's latest attendance day and whom it did not name (a correction of that day replaces it)."""
+    stmt = insert(school_attendance).values(school_code=school_code, day=day, unrecorded=list(unrecorded))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[school_attendance.c.school_code],
+            set_={"day": stmt.excluded.day, "unrecorded": stmt.excluded.unrecorded},
+            where=school_attendance.c.day <= stmt.excluded.day,
+        )
+    )
+
+
+async def credit_earlier_days(session: AsyncSession, student_id: str, school_code: str) -> None:
+    """Credit a pupil with the days attendance named them before verification knew them on this roll."""
+    school_day = (
+        sa.select(school_attendance.c.day)
+        .where(school_attendance.c.school_code == school_code, sa.not_(school_attendance.c.unrecorded.any(student_id)))
+        .scalar_subquery()
+    )
+    own_day = sa.select(sa.func.max(absences.c.day)).where(absences.c.student_id == student_id).scalar_subquery()
+    seen = sa.func.greatest(school_day, own_day)  # PostgreSQL's greatest skips NULLs
+    await session.execute(
+        sa.update(pupils)
+        .where(
+            pupils.c.student_id == student_id,
+            pupils.c.school_code == school_code,
+            pupils.c.left_on.is_(None),
+            sa.func.coalesce(pupils.c.enrolled_on, seen) <= seen,
+        )
+        .values(last_recorded_on=sa.func.greatest(pupils.c.last_recorded_on, seen))
     )
 
 

@@ -27,6 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from bench import detection
 from bench.attendance import Size, report, run_attendance
 from tests.integration.support import Counting, create_schema, produce, sample_event, sample_payload
 
@@ -192,6 +193,20 @@ def attendance_size(args: argparse.Namespace) -> Size:
     return default
 
 
+def detection_size(args: argparse.Namespace) -> detection.DetectionSize:
+    """The detection bench's size: the default or `--quick` (schools and clients as given)."""
+    if args.quick:
+        size = detection.DetectionSize(20, 1000, probes=60, probe_interval_s=0.25, rate=13_000, clients=4)
+    else:
+        size = detection.DetectionSize(60, 1000, probes=200, probe_interval_s=0.2, rate=13_000, clients=8)
+    for name in ("schools", "pupils", "clients"):
+        if getattr(args, name) is not None:
+            setattr(size, name, getattr(args, name))
+    if args.rate is not None:
+        size.rate = args.rate
+    return size
+
+
 async def main(args: argparse.Namespace) -> None:
     data = ROOT / ".data" / "bench"
     server = os.environ.get("DATABASE_URL") or await asyncio.to_thread(start_postgres, data / "pg")
@@ -224,6 +239,14 @@ async def main(args: argparse.Namespace) -> None:
             section["machine"] = machine(broker is not None, bootstrap)
             results["attendance_ingest"] = section
             report(section, say)
+        if args.only in (None, "detection"):
+            section = await detection.run_detection(
+                database_url, bootstrap, data, detection_size(args), say, args.profile_seconds
+            )
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["detection_latency"] = section
+            detection.report(section, say)
     finally:
         if broker is not None:
             broker.kill()
@@ -235,7 +258,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--events", type=int, default=20_000)
-    parser.add_argument("--only", choices=["foundation", "attendance"], help="run one section (the others are kept)")
+    parser.add_argument(
+        "--only", choices=["foundation", "attendance", "detection"], help="run one section (the others are kept)"
+    )
     parser.add_argument(
         "--quick", action="store_true", help="attendance: a small size (40 schools x 1,000 pupils, 2 runs)"
     )
@@ -250,6 +275,7 @@ if __name__ == "__main__":
         help="attendance, comma-separated: service (`baoxue serve` as is), service_relay5k (and "
         "BAOXUE_RELAY_BATCH_SIZE=5000); name@2: two service processes, the clients taking turns",
     )
+    parser.add_argument("--rate", type=int, help="detection: background push load in records/s (default 13,000)")
     parser.add_argument(
         "--profile-seconds", type=float, default=10, help="attendance: py-spy the last run of each variant (0: off)"
     )

@@ -127,11 +127,15 @@ async def background(
     return sent, time.perf_counter() - began
 
 
-class LedgerWatch:
-    """Polls the ledger's suspected table of one county; notes when each student's row is first seen."""
+LEDGER_ROWS = "SELECT student_id FROM ledger.suspected WHERE county_code = $1"
+SUSPICION_ROWS = "SELECT student_id FROM verification.suspicions WHERE county_code = $1"
 
-    def __init__(self, pool: asyncpg.Pool, county: str, interval_s: float = 0.005) -> None:
-        self.pool, self.county, self.interval_s = pool, county, interval_s
+
+class LedgerWatch:
+    """Polls a table's rows of one county (the ledger's suspects); notes when each student is first seen."""
+
+    def __init__(self, pool: asyncpg.Pool, county: str, query: str = LEDGER_ROWS, interval_s: float = 0.005) -> None:
+        self.pool, self.county, self.query, self.interval_s = pool, county, query, interval_s
         self.seen: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -146,7 +150,7 @@ class LedgerWatch:
 
     async def _poll(self) -> None:
         async with self.pool.acquire() as conn:
-            query = await conn.prepare("SELECT student_id FROM ledger.suspected WHERE county_code = $1")
+            query = await conn.prepare(self.query)
             while True:
                 rows = await query.fetch(self.county)
                 now = time.perf_counter()
@@ -183,7 +187,7 @@ async def run_detection(
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     days = school_days(today, 120)  # the probes' three days first, then the background's days
     probe_days, load_days = days[:3], days[3:]
-    pool = await asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=2, max_size=4)
+    pool = await asyncpg.create_pool(database_url.replace("+asyncpg", ""), min_size=3, max_size=4)
     bench = Services(database_url, bootstrap, data / "logs", say)
     section: dict[str, Any] = {}
     try:
@@ -213,6 +217,7 @@ async def run_detection(
         await wait_for("verification did not catch up with the rolls and the probes' first days", ready)
         say("detection: rolls and the probes' first two days applied; load starts")
         watch = LedgerWatch(pool, probe_county).start()
+        flagged = LedgerWatch(pool, probe_county, SUSPICION_ROWS).start()
         stop = asyncio.Event()
         load = asyncio.create_task(background(bench, schools, load_days, size, stop))
         await asyncio.sleep(3)  # the load reaches its pace before the first probe
@@ -235,12 +240,28 @@ async def run_detection(
         stop.set()
         records, load_s = await load
         await watch.stop()
+        await flagged.stop()
         if profiler is not None:
             section["profile_verification"] = await profiler.finish()
         latencies = [watch.seen[p] - t for p, t in sent_at.items() if p in watch.seen]
         missing = len(sent_at) - len(latencies)
         listed = await ledger_listed(bench, probe_county)
         section |= summarise(latencies, missing, records, load_s, size, listed, {p for _, p in probes})
+        to_flag = [flagged.seen[p] - t for p, t in sent_at.items() if p in flagged.seen]
+        if to_flag:
+            cuts = statistics.quantiles(to_flag, n=100, method="inclusive")
+            section["to_verification_suspicion_p50_s"] = round(statistics.median(to_flag), 3)
+            section["to_verification_suspicion_p99_s"] = round(cuts[98], 3)
+        for schema in ("attendance_ingest", "verification"):
+            lags = await pool.fetch(
+                f"SELECT extract(epoch FROM published_at - created_at)::float8 AS lag FROM {schema}.outbox "
+                "WHERE key = $1 AND created_at > now() - interval '10 minutes' AND published_at IS NOT NULL",
+                probe_county,
+            )
+            if len(lags) > 1:
+                cuts = statistics.quantiles([r["lag"] for r in lags], n=100, method="inclusive")
+                section[f"{schema}_relay_lag_p50_p99_s"] = [round(cuts[49], 3), round(cuts[98], 3)]
+        section["latencies_in_probe_order_s"] = [round(x, 2) for x in latencies]
     finally:
         await bench.stop()
         await pool.close()
@@ -301,6 +322,8 @@ def report(section: dict[str, Any], say: Callable[[str], None]) -> None:
     say(
         f"detection: p50 {section['latency_p50_s']} s, p99 {section['latency_p99_s']} s, "
         f"max {section['latency_max_s']} s over {section['probes']} probes "
-        f"({section['probes_missing_after_120_s']} missing) under {section['load_records_per_s']:,} records/s "
+        f"({section['probes_missing_after_120_s']} missing; to verification's suspicion p50 "
+        f"{section.get('to_verification_suspicion_p50_s')} s, p99 {section.get('to_verification_suspicion_p99_s')} s) "
+        f"under {section['load_records_per_s']:,} records/s "
         f"(target p99 <= {TARGET_P99_S} s: {'met' if section['target_met'] else 'NOT met'})"
     )

@@ -52,6 +52,8 @@ async def save_calendar(
         set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": stamp},
         where=differs if published_at is None else sa.and_(differs, table.c.published_at < stmt.excluded.published_at),
     )
+    if isinstance(conn, AsyncSession):
+        conn.info.pop(_SESSION_CACHE, None)  # the session's later reads see the new calendar
     return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
 
 
@@ -59,10 +61,26 @@ async def save_calendar(
 # consumers ask once per absence, and listing a year's days costs far more than reading three rows.
 _RESOLVED: dict[tuple[Any, ...], SchoolDays] = {}
 _RESOLVED_MAX = 4096
+# Within one session (a consumer's poll, a request) a county's days are read once: a poll of a thousand
+# absences asked for them a thousand times. save_calendar forgets them.
+_SESSION_CACHE = "baoxue.school_days"
 
 
 async def school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
-    """The school days of a county's schools, from the calendars of the county and the regions above it."""
+    """The school days of a county's schools, from the calendars of the county and the regions above it.
+
+    On a session they are read once per session and county (saving a calendar on it reads them again).
+    """
+    if not isinstance(conn, AsyncSession):
+        return await _read_school_days(conn, table, county_code)
+    cache: dict[tuple[str, str], SchoolDays] = conn.info.setdefault(_SESSION_CACHE, {})
+    key = (table.fullname, county_code)
+    if (found := cache.get(key)) is None:
+        found = cache[key] = await _read_school_days(conn, table, county_code)
+    return found
+
+
+async def _read_school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
     result = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
     rows = [dict(r._mapping) for r in result]
     key = (county_code, *sorted((r["region_code"], r["school_year"], r["published_at"]) for r in rows))

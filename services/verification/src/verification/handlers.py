@@ -18,7 +18,7 @@ from typing import Any
 
 from baoxue_common.calendar import Calendar, SchoolDays, Term
 from baoxue_common.calendar_store import save_calendar, school_days
-from baoxue_common.consumer import EventHandlers
+from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import (
@@ -31,6 +31,7 @@ from baoxue_contracts.events.attendance import (
 )
 from baoxue_contracts.events.verification import EarlyWarningRaised, SuspectedDropoutFlagged, SuspicionCleared
 
+from verification.absence_batch import write_absences
 from verification.adapters import repository as repo
 from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
@@ -190,7 +191,8 @@ EVENT_HANDLERS: EventHandlers = {
     StudentEnrolled: [student_enrolled, remember_pupil, pupil_hash_seen],
     StudentLeft: [student_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
-    AbsenceRecorded: [absence_recorded],
-    PresenceRecorded: [presence_recorded],
+    # write_absences first: a run's rows in two statements, each event then judged on the days it left.
+    AbsenceRecorded: [batched(write_absences), absence_recorded],
+    PresenceRecorded: [batched(write_absences), presence_recorded],
     CalendarPublished: [calendar_published],
 }

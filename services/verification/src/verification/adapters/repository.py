@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from baoxue_common.regions import county_prefix
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verification.adapters.orm import absences, pending_absences, pupils, suspicions, warnings
@@ -44,10 +46,92 @@ async def pupil_standing(session: AsyncSession, student_id: str) -> Standing:
     return Standing.of(row.groups, row.poverty_household) if row else Standing()
 
 
+# A session (one poll of the consumer) keeps the absence days of the pupils it has read, in step with every
+# set_absence on it, so judging a poll's absences asks the database once, not once per event (write_absences).
+_DAYS = "verification.absence_days"
+# (student, day) → events of the run still to come whose row write_absences already wrote (the run's last value).
+_WRITTEN = "verification.absences_written"
+
+AbsenceChange = tuple[str, date, str | None, str | None]
+"""(student_id, day, status or None for present, reason) as an event sets it."""
+
+
+def _unnest(*columns: tuple[str, Any]) -> Any:
+    """The rows of parallel array parameters, as a derived table named `batch`."""
+    arrays = [sa.cast(sa.bindparam(name), ARRAY(kind)) for name, kind in columns]
+    names = [name for name, _ in columns]
+    return sa.func.unnest(*arrays).table_valued(*names).render_derived(name="batch")
+
+
+_PAIRS = _unnest(("students", sa.Text), ("days", sa.Date))
+_DELETE_DAYS = sa.delete(absences).where(
+    sa.tuple_(absences.c.student_id, absences.c.day).in_(sa.select(_PAIRS.c.students, _PAIRS.c.days))
+)
+_ROWS = _unnest(("students", sa.Text), ("days", sa.Date), ("statuses", sa.Text), ("reasons", sa.Text))
+_INSERT_DAYS = insert(absences).from_select(
+    ["student_id", "day", "status", "reason"],
+    sa.select(_ROWS.c.students, _ROWS.c.days, _ROWS.c.statuses, _ROWS.c.reasons),
+)
+_UPSERT_DAYS = _INSERT_DAYS.on_conflict_do_update(
+    index_elements=[absences.c.student_id, absences.c.day],
+    set_={"status": _INSERT_DAYS.excluded.status, "reason": _INSERT_DAYS.excluded.reason},
+)
+
+
+_DAYS_OF = sa.select(absences.c.student_id, absences.c.day, absences.c.status).where(
+    absences.c.student_id == sa.any_(sa.cast(sa.bindparam("students"), ARRAY(sa.Text)))
+)
+
+
+def _known(session: AsyncSession) -> dict[str, tuple[set[date], set[date]]]:
+    known: dict[str, tuple[set[date], set[date]]] = session.info.setdefault(_DAYS, {})
+    return known
+
+
+async def write_absences(session: AsyncSession, changes: Sequence[AbsenceChange]) -> None:
+    """Write a run of events' absence changes at once (the last per day wins) and read their pupils' days.
+
+    The days are read before the writes, so each event's set_absence, applied after in order, sees the days
+    as that event left them: the same judgement as one event at a time, in two statements per run.
+    """
+    known = _known(session)
+    await _load_days(session, {student for student, *_ in changes if student not in known})
+    last = {(student, day): (status, reason) for student, day, status, reason in changes}
+    present = [key for key, (status, _) in last.items() if status is None]
+    absent = [(*key, status, reason) for key, (status, reason) in last.items() if status is not None]
+    if present:
+        await session.execute(_DELETE_DAYS, {"students": [k[0] for k in present], "days": [k[1] for k in present]})
+    if absent:
+        columns = ("students", "days", "statuses", "reasons")
+        await session.execute(_UPSERT_DAYS, {name: [row[i] for row in absent] for i, name in enumerate(columns)})
+    session.info[_WRITTEN] = Counter((student, day) for student, day, *_ in changes)
+
+
+async def _load_days(session: AsyncSession, students: set[str]) -> None:
+    known = _known(session)
+    for student in students:
+        known[student] = (set(), set())
+    if not students:
+        return
+    rows = await session.execute(_DAYS_OF, {"students": sorted(students)})
+    for student, day, status in rows:
+        known[student][0 if status == "absent_unexcused" else 1].add(day)
+
+
 async def set_absence(
     session: AsyncSession, student_id: str, day: date, status: str | None, reason: str | None = None
 ) -> None:
     """Record the pupil's absence status and the school's reason on a day (None: present)."""
+    if (found := _known(session).get(student_id)) is not None:
+        unexcused, excused = found
+        unexcused.discard(day)
+        excused.discard(day)
+        if status is not None:
+            (unexcused if status == "absent_unexcused" else excused).add(day)
+    written: Counter[tuple[str, date]] = session.info.get(_WRITTEN, Counter())
+    if written[(student_id, day)] > 0:
+        written[(student_id, day)] -= 1
+        return  # write_absences wrote the run's last value of the day
     if status is None:
         await session.execute(sa.delete(absences).where(absences.c.student_id == student_id, absences.c.day == day))
         return
@@ -60,15 +144,12 @@ async def set_absence(
 
 
 async def absence_days(session: AsyncSession, student_id: str) -> tuple[set[date], set[date]]:
-    """The pupil's unexcused and excused absence days."""
-    rows = await session.execute(
-        sa.select(absences.c.day, absences.c.status).where(absences.c.student_id == student_id)
-    )
-    unexcused: set[date] = set()
-    excused: set[date] = set()
-    for day, status in rows:
-        (unexcused if status == "absent_unexcused" else excused).add(day)
-    return unexcused, excused
+    """The pupil's unexcused and excused absence days (read once per session, then kept in step)."""
+    known = _known(session)
+    if student_id not in known:
+        await _load_days(session, {student_id})
+    unexcused, excused = known[student_id]
+    return set(unexcused), set(excused)
 
 
 async def add_warning(

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from baoxue_common.regions import county_prefix
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verification.adapters.orm import absences, pending_absences, pupils, suspicions, warnings
@@ -56,30 +56,22 @@ AbsenceChange = tuple[str, date, str | None, str | None]
 """(student_id, day, status or None for present, reason) as an event sets it."""
 
 
-def _unnest(*columns: tuple[str, Any]) -> Any:
-    """The rows of parallel array parameters, as a derived table named `batch`."""
-    arrays = [sa.cast(sa.bindparam(name), ARRAY(kind)) for name, kind in columns]
-    names = [name for name, _ in columns]
-    return sa.func.unnest(*arrays).table_valued(*names).render_derived(name="batch")
-
-
-_PAIRS = _unnest(("students", sa.Text), ("days", sa.Date))
-_DELETE_DAYS = sa.delete(absences).where(
-    sa.tuple_(absences.c.student_id, absences.c.day).in_(sa.select(_PAIRS.c.students, _PAIRS.c.days))
-)
-_ROWS = _unnest(("students", sa.Text), ("days", sa.Date), ("statuses", sa.Text), ("reasons", sa.Text))
-_INSERT_DAYS = insert(absences).from_select(
-    ["student_id", "day", "status", "reason"],
-    sa.select(_ROWS.c.students, _ROWS.c.days, _ROWS.c.statuses, _ROWS.c.reasons),
-)
-_UPSERT_DAYS = _INSERT_DAYS.on_conflict_do_update(
-    index_elements=[absences.c.student_id, absences.c.day],
-    set_={"status": _INSERT_DAYS.excluded.status, "reason": _INSERT_DAYS.excluded.reason},
-)
-
-
-_DAYS_OF = sa.select(absences.c.student_id, absences.c.day, absences.c.status).where(
-    absences.c.student_id == sa.any_(sa.cast(sa.bindparam("students"), ARRAY(sa.Text)))
+# One statement for a run: the deletes and upserts, and (on the snapshot before them) the days of the pupils named.
+_WRITE_RUN = sa.text(
+    f"""
+    WITH gone AS (
+        DELETE FROM {absences.fullname} a
+        USING unnest(CAST(:gone_students AS text[]), CAST(:gone_days AS date[])) AS g(student_id, day)
+        WHERE a.student_id = g.student_id AND a.day = g.day
+    ), put AS (
+        INSERT INTO {absences.fullname} (student_id, day, status, reason)
+        SELECT * FROM unnest(
+            CAST(:students AS text[]), CAST(:days AS date[]), CAST(:statuses AS text[]), CAST(:reasons AS text[])
+        )
+        ON CONFLICT (student_id, day) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason
+    )
+    SELECT student_id, day, status FROM {absences.fullname} WHERE student_id = ANY(CAST(:load AS text[]))
+    """
 )
 
 
@@ -92,28 +84,29 @@ async def write_absences(session: AsyncSession, changes: Sequence[AbsenceChange]
     """Write a run of events' absence changes at once (the last per day wins) and read their pupils' days.
 
     The days are read before the writes, so each event's set_absence, applied after in order, sees the days
-    as that event left them: the same judgement as one event at a time, in two statements per run.
+    as that event left them: the same judgement as one event at a time, in one statement per run.
     """
     known = _known(session)
-    await _load_days(session, {student for student, *_ in changes if student not in known})
+    load = sorted({student for student, *_ in changes if student not in known})
     last = {(student, day): (status, reason) for student, day, status, reason in changes}
-    present = [key for key, (status, _) in last.items() if status is None]
-    absent = [(*key, status, reason) for key, (status, reason) in last.items() if status is not None]
-    if present:
-        await session.execute(_DELETE_DAYS, {"students": [k[0] for k in present], "days": [k[1] for k in present]})
-    if absent:
-        columns = ("students", "days", "statuses", "reasons")
-        await session.execute(_UPSERT_DAYS, {name: [row[i] for row in absent] for i, name in enumerate(columns)})
+    gone = [key for key, (status, _) in last.items() if status is None]
+    put = [(*key, status, reason) for key, (status, reason) in last.items() if status is not None]
+    rows = await session.execute(
+        _WRITE_RUN,
+        {
+            "gone_students": [student for student, _ in gone],
+            "gone_days": [day for _, day in gone],
+            **{name: [row[i] for row in put] for i, name in enumerate(("students", "days", "statuses", "reasons"))},
+            "load": load,
+        },
+    )
+    _keep_days(known, load, rows)
     session.info[_WRITTEN] = Counter((student, day) for student, day, *_ in changes)
 
 
-async def _load_days(session: AsyncSession, students: set[str]) -> None:
-    known = _known(session)
+def _keep_days(known: dict[str, tuple[set[date], set[date]]], students: Sequence[str], rows: Any) -> None:
     for student in students:
         known[student] = (set(), set())
-    if not students:
-        return
-    rows = await session.execute(_DAYS_OF, {"students": sorted(students)})
     for student, day, status in rows:
         known[student][0 if status == "absent_unexcused" else 1].add(day)
 
@@ -147,7 +140,12 @@ async def absence_days(session: AsyncSession, student_id: str) -> tuple[set[date
     """The pupil's unexcused and excused absence days (read once per session, then kept in step)."""
     known = _known(session)
     if student_id not in known:
-        await _load_days(session, {student_id})
+        rows = await session.execute(
+            sa.select(absences.c.student_id, absences.c.day, absences.c.status).where(
+                absences.c.student_id == student_id
+            )
+        )
+        _keep_days(known, [student_id], rows)
     unexcused, excused = known[student_id]
     return set(unexcused), set(excused)
 

@@ -33,6 +33,7 @@ from baoxue_common.services import SERVICES
 
 from bench.attendance import Bench
 from bench.attendance_data import School, counties_in_use, make_schools, pupil_record, pushes, school_days
+from bench.attendance_measure import postgres_cpu_s, process_cpu_s
 from bench.attendance_rolls import register
 from bench.profile import Profiler
 
@@ -219,6 +220,8 @@ async def run_detection(
         watch = LedgerWatch(pool, probe_county).start()
         flagged = LedgerWatch(pool, probe_county, SUSPICION_ROWS).start()
         stop = asyncio.Event()
+        cpu_before = {name: process_cpu_s(proc.pid) for name, proc in bench.by_name.items()}
+        cpu_before["postgres"] = postgres_cpu_s(data / "pg")
         load = asyncio.create_task(background(bench, schools, load_days, size, stop))
         await asyncio.sleep(3)  # the load reaches its pace before the first probe
         profiler = None
@@ -239,6 +242,11 @@ async def run_detection(
             await asyncio.sleep(0.05)
         stop.set()
         records, load_s = await load
+        cpu = {name: process_cpu_s(proc.pid) for name, proc in bench.by_name.items()}
+        cpu["postgres"] = postgres_cpu_s(data / "pg")
+        section["cpu_share_of_one_core_during_load"] = {
+            name: round((cpu[name] - cpu_before[name]) / load_s, 2) for name in cpu
+        }
         await watch.stop()
         await flagged.stop()
         if profiler is not None:

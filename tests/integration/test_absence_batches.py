@@ -1,4 +1,4 @@
-"""A poll's absences written at once (repository.write_absences): each event still sees the days as it left them."""
+"""A poll's absences written at once, each event still seeing the days as it left them; rules cached per process."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from baoxue_common.db import make_engine, make_sessionmaker
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from verification.adapters import repository as repo
+from verification.adapters import rules_repository as rules_repo
 from verification.adapters.orm import absences
 
 from tests.integration.conftest import Stack
@@ -96,3 +97,28 @@ async def test_a_run_that_rolls_back_writes_nothing(sessions: async_sessionmaker
         await repo.write_absences(session, [(A, TUE, UNEXCUSED, "unknown"), (A, MON, None, None)])
         await session.rollback()
     assert await stored(sessions) == {(A, MON): (UNEXCUSED, None)}
+
+
+RULES_COUNTY = "650102"  # 天山区, Xinjiang: no other test's county or province
+
+
+async def test_rules_cached_per_process_follow_a_change_from_the_next_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        await rules_repo.save_rules(session, RULES_COUNTY, {})
+        await session.commit()
+    async with sessions() as session:
+        assert (await rules_repo.rules_of(session, RULES_COUNTY)).suspect_after_consecutive_unexcused == 15
+    async with sessions() as other:  # another connection (an HTTP PUT) changes them
+        await rules_repo.save_rules(other, RULES_COUNTY, {"suspect_after_consecutive_unexcused": 4})
+        await other.commit()
+    async with sessions() as session:
+        assert (await rules_repo.rules_of(session, RULES_COUNTY)).suspect_after_consecutive_unexcused == 4
+        await rules_repo.save_rules(session, RULES_COUNTY, {"suspect_after_consecutive_unexcused": 5})
+        assert (await rules_repo.rules_of(session, RULES_COUNTY)).suspect_after_consecutive_unexcused == 5
+        await session.rollback()
+    async with sessions() as session:
+        assert (await rules_repo.rules_of(session, RULES_COUNTY)).suspect_after_consecutive_unexcused == 4
+        await rules_repo.save_rules(session, RULES_COUNTY, {})
+        await session.commit()

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from baoxue_common.calendar import Calendar, SchoolDays, Term, dates, school_days_of
 from baoxue_common.regions import region_chain
+from baoxue_common.stamped import StampedCache, table_stamp
 
 
 def add_calendar_table(metadata: sa.MetaData) -> sa.Table:
@@ -53,7 +54,7 @@ async def save_calendar(
         where=differs if published_at is None else sa.and_(differs, table.c.published_at < stmt.excluded.published_at),
     )
     if isinstance(conn, AsyncSession):
-        conn.info.pop(_SESSION_CACHE, None)  # the session's later reads see the new calendar
+        _cache(table).forget(conn)  # the session's later reads see the new calendar
     return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
 
 
@@ -61,23 +62,25 @@ async def save_calendar(
 # consumers ask once per absence, and listing a year's days costs far more than reading three rows.
 _RESOLVED: dict[tuple[Any, ...], SchoolDays] = {}
 _RESOLVED_MAX = 4096
-# Within one session (a consumer's poll, a request) a county's days are read once: a poll of a thousand
-# absences asked for them a thousand times. save_calendar forgets them.
-_SESSION_CACHE = "baoxue.school_days"
+# Per process and county, checked once per session (a consumer's poll, a request) against a digest of the
+# calendars: a poll of absences from sixty counties asked sixty times. save_calendar on a session re-checks.
+_CACHES: dict[str, StampedCache[SchoolDays]] = {}
+
+
+def _cache(table: sa.Table) -> StampedCache[SchoolDays]:
+    if (found := _CACHES.get(table.fullname)) is None:
+        found = _CACHES[table.fullname] = StampedCache(table.fullname, table_stamp(table))
+    return found
 
 
 async def school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
     """The school days of a county's schools, from the calendars of the county and the regions above it.
 
-    On a session they are read once per session and county (saving a calendar on it reads them again).
+    On a session they come from a per-process cache checked once per session (see `_CACHES`).
     """
     if not isinstance(conn, AsyncSession):
         return await _read_school_days(conn, table, county_code)
-    cache: dict[tuple[str, str], SchoolDays] = conn.info.setdefault(_SESSION_CACHE, {})
-    key = (table.fullname, county_code)
-    if (found := cache.get(key)) is None:
-        found = cache[key] = await _read_school_days(conn, table, county_code)
-    return found
+    return await _cache(table).get(conn, county_code, lambda: _read_school_days(conn, table, county_code))
 
 
 async def _read_school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -33,7 +34,7 @@ from baoxue_common.services import SERVICES
 
 from bench.attendance import Bench
 from bench.attendance_data import School, counties_in_use, make_schools, pupil_record, pushes, school_days
-from bench.attendance_measure import postgres_cpu_s, process_cpu_s
+from bench.attendance_measure import machine_ticks, postgres_cpu_s, process_cpu_s
 from bench.attendance_rolls import register
 from bench.profile import Profiler
 
@@ -222,6 +223,7 @@ async def run_detection(
         stop = asyncio.Event()
         cpu_before = {name: process_cpu_s(proc.pid) for name, proc in bench.by_name.items()}
         cpu_before["postgres"] = postgres_cpu_s(data / "pg")
+        ticks_before = machine_ticks()
         load = asyncio.create_task(background(bench, schools, load_days, size, stop))
         await asyncio.sleep(3)  # the load reaches its pace before the first probe
         profiler = None
@@ -247,6 +249,10 @@ async def run_detection(
         section["cpu_share_of_one_core_during_load"] = {
             name: round((cpu[name] - cpu_before[name]) / load_s, 2) for name in cpu
         }
+        busy, total = (after - before for after, before in zip(machine_ticks(), ticks_before, strict=True))
+        # The machine is shared: what the rest of it was doing says how much the figures can be trusted.
+        section["machine_busy_pct_during_load"] = round(100 * busy / max(total, 1), 1)
+        section["load_average_1min_after"] = round(os.getloadavg()[0], 2)
         await watch.stop()
         await flagged.stop()
         if profiler is not None:

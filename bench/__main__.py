@@ -27,7 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from bench import detection
+from bench import detection, detection_measure
 from bench.attendance import Size, report, run_attendance
 from tests.integration.support import Counting, create_schema, produce, sample_event, sample_payload
 
@@ -246,7 +246,7 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, bootstrap)
             results["detection_latency"] = section
-            detection.report(section, say)
+            detection_measure.report(section, say)
     finally:
         if broker is not None:
             broker.kill()

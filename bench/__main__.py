@@ -27,6 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
+from bench import detection, detection_measure
 from bench.attendance import Size, report, run_attendance
 from bench.crosscheck import CrossCheckSize, run_crosscheck
 from bench.national import run_national
@@ -194,6 +195,20 @@ def attendance_size(args: argparse.Namespace) -> Size:
     return default
 
 
+def detection_size(args: argparse.Namespace) -> detection.DetectionSize:
+    """The detection bench's size: the default or `--quick` (schools and clients as given)."""
+    if args.quick:
+        size = detection.DetectionSize(20, 1000, probes=60, probe_interval_s=0.25, rate=13_000, clients=4)
+    else:
+        size = detection.DetectionSize(60, 1000, probes=200, probe_interval_s=0.2, rate=13_000, clients=8)
+    for name in ("schools", "pupils", "clients"):
+        if getattr(args, name) is not None:
+            setattr(size, name, getattr(args, name))
+    if args.rate is not None:
+        size.rate = args.rate
+    return size
+
+
 async def main(args: argparse.Namespace) -> None:
     data = ROOT / ".data" / "bench"
     server = os.environ.get("DATABASE_URL") or await asyncio.to_thread(start_postgres, data / "pg")
@@ -237,6 +252,14 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, bootstrap)
             results["national"] = section
+        if args.only in (None, "detection"):
+            section = await detection.run_detection(
+                database_url, bootstrap, data, detection_size(args), say, args.profile_seconds
+            )
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["detection_latency"] = section
+            detection_measure.report(section, say)
     finally:
         if broker is not None:
             broker.kill()
@@ -250,14 +273,14 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument(
         "--only",
-        choices=["foundation", "attendance", "crosscheck", "national"],
+        choices=["foundation", "attendance", "detection", "crosscheck", "national"],
         help="run one section (the others are kept)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="attendance: a small size (40 schools x 1,000 pupils, 2 runs); crosscheck: 50,000 children; "
-        "national: 1,000 items",
+        "national: 1,000 items; detection: a shorter load",
     )
     parser.add_argument(
         "--children", type=int, help="crosscheck: children on the register and pupils (default 1,000,000; quick 50,000)"
@@ -273,6 +296,7 @@ if __name__ == "__main__":
         help="attendance, comma-separated: service (`baoxue serve` as is), service_relay5k (and "
         "BAOXUE_RELAY_BATCH_SIZE=5000); name@2: two service processes, the clients taking turns",
     )
+    parser.add_argument("--rate", type=int, help="detection: background push load in records/s (default 13,000)")
     parser.add_argument(
         "--profile-seconds", type=float, default=10, help="attendance: py-spy the last run of each variant (0: off)"
     )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from baoxue_common.calendar import Calendar, SchoolDays, Term, dates, school_days_of
 from baoxue_common.regions import region_chain
+from baoxue_common.stamped import StampedCache, table_stamp
 
 
 def add_calendar_table(metadata: sa.MetaData) -> sa.Table:
@@ -52,6 +53,8 @@ async def save_calendar(
         set_={k: stmt.excluded[k] for k in ("terms", "holidays", "makeup_days")} | {"published_at": stamp},
         where=differs if published_at is None else sa.and_(differs, table.c.published_at < stmt.excluded.published_at),
     )
+    if isinstance(conn, AsyncSession):
+        _cache(table).forget(conn)  # the session's later reads see the new calendar
     return (await conn.execute(stmt.returning(table.c.region_code))).first() is not None
 
 
@@ -59,10 +62,28 @@ async def save_calendar(
 # consumers ask once per absence, and listing a year's days costs far more than reading three rows.
 _RESOLVED: dict[tuple[Any, ...], SchoolDays] = {}
 _RESOLVED_MAX = 4096
+# Per process and county, checked once per session (a consumer's poll, a request) against a digest of the
+# calendars: a poll of absences from sixty counties asked sixty times. save_calendar on a session re-checks.
+_CACHES: dict[str, StampedCache[SchoolDays]] = {}
+
+
+def _cache(table: sa.Table) -> StampedCache[SchoolDays]:
+    if (found := _CACHES.get(table.fullname)) is None:
+        found = _CACHES[table.fullname] = StampedCache(table.fullname, table_stamp(table))
+    return found
 
 
 async def school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
-    """The school days of a county's schools, from the calendars of the county and the regions above it."""
+    """The school days of a county's schools, from the calendars of the county and the regions above it.
+
+    On a session they come from a per-process cache checked once per session (see `_CACHES`).
+    """
+    if not isinstance(conn, AsyncSession):
+        return await _read_school_days(conn, table, county_code)
+    return await _cache(table).get(conn, county_code, lambda: _read_school_days(conn, table, county_code))
+
+
+async def _read_school_days(conn: AsyncConnection | AsyncSession, table: sa.Table, county_code: str) -> SchoolDays:
     result = await conn.execute(sa.select(table).where(table.c.region_code.in_(region_chain(county_code))))
     rows = [dict(r._mapping) for r in result]
     key = (county_code, *sorted((r["region_code"], r["school_year"], r["published_at"]) for r in rows))

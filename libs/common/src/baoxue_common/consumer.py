@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ Poll = Mapping[TopicPartition, Sequence[ConsumerRecord[bytes, bytes]]]
 STOP_GRACE_S = 3.0
 # A poll still being applied after this long (a database outage) is waited for with the partitions paused.
 PAUSE_AFTER_S = 1.0
+PACE_LOG_S = 10.0
 
 
 class Abandoned(Exception):
@@ -77,6 +79,7 @@ class EventConsumer(Stoppable):
         self.metrics = metrics or PlumbingMetrics()
         self.applied = 0
         self.dead_lettered = 0
+        self._pace = _Pace()
 
     def stop(self) -> None:
         """Finish the batch in hand, commit it, then leave the loop (broker work in flight gets a grace period)."""
@@ -129,10 +132,13 @@ class EventConsumer(Stoppable):
     async def _apply_and_commit(self, batch: Poll, deliveries: list[Delivery] | None) -> None:
         if deliveries is None:
             return
+        began = time.monotonic()
         try:
             if deliveries:
                 await self._apply(deliveries)
+            applied = time.monotonic()
             await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items() if records})
+            self._pace.note(len(deliveries), applied - began, time.monotonic() - applied, self._group_id)
         except Abandoned as exc:
             log.warning("stopping: %s; the poll's offsets are not committed, so it will be redelivered", exc)
         except StoppedDuringOutage:
@@ -300,6 +306,38 @@ class EventConsumer(Stoppable):
         if task.cancelled():
             raise Abandoned(f"{what} did not finish within {STOP_GRACE_S:.0f}s of stop()")
         return task.result()
+
+
+class _Pace:
+    """How the polls went lately, logged every PACE_LOG_S while records flow (is the consumer keeping up?)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.since = time.monotonic()
+        self.polls = self.records = 0
+        self.apply_s = self.commit_s = 0.0
+
+    def note(self, records: int, apply_s: float, commit_s: float, group: str) -> None:
+        self.polls += 1
+        self.records += records
+        self.apply_s += apply_s
+        self.commit_s += commit_s
+        elapsed = time.monotonic() - self.since
+        if elapsed < PACE_LOG_S:
+            return
+        if self.records:
+            log.info(
+                "%s: %d records in %d polls over %.0f s; applying %.0f %% of the time, committing offsets %.0f %%",
+                group,
+                self.records,
+                self.polls,
+                elapsed,
+                100 * self.apply_s / elapsed,
+                100 * self.commit_s / elapsed,
+            )
+        self.reset()
 
 
 def _log_outage(state: RetryCallState) -> None:

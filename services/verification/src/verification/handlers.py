@@ -18,7 +18,7 @@ from typing import Any
 
 from baoxue_common.calendar import Calendar, SchoolDays, Term
 from baoxue_common.calendar_store import save_calendar, school_days
-from baoxue_common.consumer import EventHandlers
+from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import (
@@ -42,6 +42,7 @@ from baoxue_contracts.events.verification import (
 )
 
 from verification import national
+from verification.absence_batch import write_absences
 from verification.adapters import repository as repo
 from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
@@ -213,8 +214,9 @@ EVENT_HANDLERS: EventHandlers = {
     ],
     StudentLeft: [student_left, pupil_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
-    AbsenceRecorded: [absence_recorded, pupil_named],
-    PresenceRecorded: [presence_recorded, pupil_named],
+    # write_absences first: a run's rows in two statements, each event then judged on the days it left.
+    AbsenceRecorded: [batched(write_absences), absence_recorded, pupil_named],
+    PresenceRecorded: [batched(write_absences), presence_recorded, pupil_named],
     CalendarPublished: [calendar_published],
     VerificationAssigned: [national.verification_assigned],
     DropoutConfirmed: [national.dropout_confirmed],

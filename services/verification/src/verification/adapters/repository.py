@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -56,10 +58,85 @@ async def pupil_standing(session: AsyncSession, student_id: str) -> Standing:
     return Standing.of(row.groups, row.poverty_household) if row else Standing()
 
 
+# A session (one poll of the consumer) keeps the absence days of the pupils it has read, in step with every
+# set_absence on it, so judging a poll's absences asks the database once, not once per event (write_absences).
+_DAYS = "verification.absence_days"
+# (student, day) → events of the run still to come whose row write_absences already wrote (the run's last value).
+_WRITTEN = "verification.absences_written"
+
+AbsenceChange = tuple[str, date, str | None, str | None]
+"""(student_id, day, status or None for present, reason) as an event sets it."""
+
+
+# One statement for a run: the deletes and upserts, and (on the snapshot before them) the days of the pupils named.
+_WRITE_RUN = sa.text(
+    f"""
+    WITH gone AS (
+        DELETE FROM {absences.fullname} a
+        USING unnest(CAST(:gone_students AS text[]), CAST(:gone_days AS date[])) AS g(student_id, day)
+        WHERE a.student_id = g.student_id AND a.day = g.day
+    ), put AS (
+        INSERT INTO {absences.fullname} (student_id, day, status, reason)
+        SELECT * FROM unnest(
+            CAST(:students AS text[]), CAST(:days AS date[]), CAST(:statuses AS text[]), CAST(:reasons AS text[])
+        )
+        ON CONFLICT (student_id, day) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason
+    )
+    SELECT student_id, day, status FROM {absences.fullname} WHERE student_id = ANY(CAST(:load AS text[]))
+    """
+)
+
+
+def _known(session: AsyncSession) -> dict[str, tuple[set[date], set[date]]]:
+    known: dict[str, tuple[set[date], set[date]]] = session.info.setdefault(_DAYS, {})
+    return known
+
+
+async def write_absences(session: AsyncSession, changes: Sequence[AbsenceChange]) -> None:
+    """Write a run of events' absence changes at once (the last per day wins) and read their pupils' days.
+
+    The days are read before the writes, so each event's set_absence, applied after in order, sees the days
+    as that event left them: the same judgement as one event at a time, in one statement per run.
+    """
+    known = _known(session)
+    load = sorted({student for student, *_ in changes if student not in known})
+    last = {(student, day): (status, reason) for student, day, status, reason in changes}
+    gone = [key for key, (status, _) in last.items() if status is None]
+    put = [(*key, status, reason) for key, (status, reason) in last.items() if status is not None]
+    rows = await session.execute(
+        _WRITE_RUN,
+        {
+            "gone_students": [student for student, _ in gone],
+            "gone_days": [day for _, day in gone],
+            **{name: [row[i] for row in put] for i, name in enumerate(("students", "days", "statuses", "reasons"))},
+            "load": load,
+        },
+    )
+    _keep_days(known, load, rows)
+    session.info[_WRITTEN] = Counter((student, day) for student, day, *_ in changes)
+
+
+def _keep_days(known: dict[str, tuple[set[date], set[date]]], students: Sequence[str], rows: Any) -> None:
+    for student in students:
+        known[student] = (set(), set())
+    for student, day, status in rows:
+        known[student][0 if status == "absent_unexcused" else 1].add(day)
+
+
 async def set_absence(
     session: AsyncSession, student_id: str, day: date, status: str | None, reason: str | None = None
 ) -> None:
     """Record the pupil's absence status and the school's reason on a day (None: present)."""
+    if (found := _known(session).get(student_id)) is not None:
+        unexcused, excused = found
+        unexcused.discard(day)
+        excused.discard(day)
+        if status is not None:
+            (unexcused if status == "absent_unexcused" else excused).add(day)
+    written: Counter[tuple[str, date]] = session.info.get(_WRITTEN, Counter())
+    if written[(student_id, day)] > 0:
+        written[(student_id, day)] -= 1
+        return  # write_absences wrote the run's last value of the day
     if status is None:
         await session.execute(sa.delete(absences).where(absences.c.student_id == student_id, absences.c.day == day))
         return
@@ -72,15 +149,17 @@ async def set_absence(
 
 
 async def absence_days(session: AsyncSession, student_id: str) -> tuple[set[date], set[date]]:
-    """The pupil's unexcused and excused absence days."""
-    rows = await session.execute(
-        sa.select(absences.c.day, absences.c.status).where(absences.c.student_id == student_id)
-    )
-    unexcused: set[date] = set()
-    excused: set[date] = set()
-    for day, status in rows:
-        (unexcused if status == "absent_unexcused" else excused).add(day)
-    return unexcused, excused
+    """The pupil's unexcused and excused absence days (read once per session, then kept in step)."""
+    known = _known(session)
+    if student_id not in known:
+        rows = await session.execute(
+            sa.select(absences.c.student_id, absences.c.day, absences.c.status).where(
+                absences.c.student_id == student_id
+            )
+        )
+        _keep_days(known, [student_id], rows)
+    unexcused, excused = known[student_id]
+    return set(unexcused), set(excused)
 
 
 async def add_warning(

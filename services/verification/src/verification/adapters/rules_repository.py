@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from baoxue_common.regions import region_chain
+from baoxue_common.stamped import StampedCache, table_stamp
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -15,6 +16,9 @@ from verification.domain.rules import RULE_NAMES, Rules, effective_rules
 Overrides = dict[str, dict[str, int]]
 # Rules PUTs take this transaction lock: a region's consistency check reads the regions above and below it.
 RULES_LOCK = 0x7275_6C65
+# Per process and county, checked once per session (a consumer's poll) against a digest of the rules table;
+# a PUT on another connection applies from the next session, one on this session at once.
+_CACHE: StampedCache[Rules] = StampedCache("verification.rules", table_stamp(rules))
 
 
 def _overrides(rows: Any) -> Overrides:
@@ -32,9 +36,14 @@ async def all_overrides(session: AsyncSession) -> Overrides:
 
 
 async def rules_of(db: AsyncSession | AsyncConnection, county: str) -> Rules:
-    """The rules in force in a county."""
-    found, _ = effective_rules(county, await chain_overrides(db, county))
-    return found
+    """The rules in force in a county (on a session, from the cache `_CACHE`)."""
+    if not isinstance(db, AsyncSession):
+        return effective_rules(county, await chain_overrides(db, county))[0]
+
+    async def read() -> Rules:
+        return effective_rules(county, await chain_overrides(db, county))[0]
+
+    return await _CACHE.get(db, county, read)
 
 
 async def lock_rules(session: AsyncSession) -> None:
@@ -44,6 +53,7 @@ async def lock_rules(session: AsyncSession) -> None:
 
 async def save_rules(session: AsyncSession, region: str, values: dict[str, int]) -> bool:
     """Replace a region's own settings; whether they differ from those on record."""
+    _CACHE.forget(session)
     if not values:  # no row means nothing set: a row never holds only NULLs
         deleted = await session.execute(
             sa.delete(rules).where(rules.c.region_code == region).returning(rules.c.region_code)

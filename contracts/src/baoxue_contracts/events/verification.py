@@ -22,7 +22,7 @@ from baoxue_contracts.base import (
 PRODUCER = "verification"
 
 SuspicionSource = Literal["attendance", "national_platform", "cross_check", "field", "roster"]
-ClearReason = Literal[
+VerifierReason = Literal[
     "transferred",
     "studying_elsewhere",
     "medical_leave",
@@ -32,8 +32,10 @@ ClearReason = Literal[
     "emigrated",
     "data_error",
     "returned",
-    "attendance_corrected",  # by the system: the school corrected the attendance the suspicion rested on
 ]
+"""The reasons a verifier may clear a suspect with (API.md)."""
+# attendance_corrected is the system's: the school corrected the attendance the suspicion rested on.
+ClearReason = Literal[VerifierReason, "attendance_corrected"]
 Verifier = Literal["school", "county"]
 Cause = Literal[
     "learning_difficulty",

@@ -4,35 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, get_args
+
+from baoxue_contracts.events.verification import Cause, VerifierReason
 
 Outcome = Literal["confirmed_dropout", "cleared"]
-CAUSES = frozenset(
-    {
-        "learning_difficulty",
-        "family_poverty",
-        "work",
-        "early_marriage",
-        "illness_disability",
-        "family_not_valuing_school",
-        "lack_of_guardianship",
-        "other",
-    }
-)
+CAUSES = frozenset(get_args(Cause))
 # What a verifier may clear a suspect with; attendance_corrected is the system's alone.
-CALLER_REASONS = frozenset(
-    {
-        "transferred",
-        "studying_elsewhere",
-        "medical_leave",
-        "suspended",
-        "home_education",
-        "deceased",
-        "emigrated",
-        "data_error",
-        "returned",
-    }
-)
+CALLER_REASONS = frozenset(get_args(VerifierReason))
 SYSTEM = "system"
 
 

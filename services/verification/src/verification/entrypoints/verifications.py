@@ -9,6 +9,7 @@ from uuid import UUID
 from baoxue_common.auth import Authenticated, Principal, require_region
 from baoxue_common.errors import Unprocessable
 from baoxue_common.regions import county_problem
+from baoxue_contracts.events.verification import Cause, VerifierReason
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -21,27 +22,6 @@ CountyPath = Annotated[str, Path(pattern=r"^\d{6}$", description="6-digit county
 CountyScoped = Annotated[Principal, Depends(require_region("county_code"))]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Status = Literal["open", "overdue", "done"]
-Reason = Literal[
-    "transferred",
-    "studying_elsewhere",
-    "medical_leave",
-    "suspended",
-    "home_education",
-    "deceased",
-    "emigrated",
-    "data_error",
-    "returned",
-]
-Cause = Literal[
-    "learning_difficulty",
-    "family_poverty",
-    "work",
-    "early_marriage",
-    "illness_disability",
-    "family_not_valuing_school",
-    "lack_of_guardianship",
-    "other",
-]
 
 
 class OutcomeIn(BaseModel):
@@ -50,7 +30,7 @@ class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     outcome: Literal["confirmed_dropout", "cleared"]
-    reason: Reason | None = Field(default=None, description="Required when cleared")
+    reason: VerifierReason | None = Field(default=None, description="Required when cleared")
     cause: Cause | None = Field(default=None, description="The main cause, for confirmed_dropout (辍学原因)")
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
     verified_by: Text

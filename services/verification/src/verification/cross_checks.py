@@ -25,7 +25,7 @@ from verification.adapters import cross_check_repository as store
 from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
 from verification.domain.cross_checks import KINDS, compulsory_births, first_kind
-from verification.suspects import Flag, flag
+from verification.suspects import Flag, flag_many
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,37 +48,39 @@ async def _flag_children(uow: UnitOfWork, run_id: uuid.UUID, county: str, run_on
     rows = await store.findings_of(uow.session, run_id)
     children = [list(found) for _, found in groupby(rows, key=_child_key)]
     hashes = [c[0].national_id_hash for c in children if not c[0].student_id and c[0].national_id_hash]
+    # A child known by ID hash alone keeps the cross-check suspicion an earlier run opened (no pupil index holds it).
     held = await store.open_suspicions_by_hash(uow.session, run_id, hashes)
     occurred_at = clock.now()
-    opened, finding_ids, suspicion_ids = 0, [], []
-    for found in children:
-        first = found[0]
-        suspicion = held.get(first.national_id_hash) if not first.student_id else None
-        if suspicion is None:
-            groups = sorted({g for f in found for g in f.groups})
-            flagged = await flag(
-                uow,
-                Flag(
-                    source="cross_check",
-                    county_code=county,
-                    flagged_on=run_on,
-                    reason=first_kind([f.kind for f in found]),
-                    school_code=first.school_code,
-                    student_id=first.student_id,
-                    groups=tuple(groups),
-                    poverty_household=any(f.poverty_household for f in found),
-                    national_id_hash=first.national_id_hash,
-                    name=next((f.name for f in found if f.name), None),
-                    birth_date=next((f.birth_date for f in found if f.birth_date), None),
-                    source_ref=str(run_id),
-                ),
-                occurred_at,
-            )
-            suspicion, opened = flagged.suspicion_id, opened + flagged.created
+    to_flag = [at for at, c in enumerate(children) if c[0].student_id or held.get(c[0].national_id_hash) is None]
+    flags = [(_flag_of(children[at], run_id, county, run_on), occurred_at) for at in to_flag]
+    flagged = await flag_many(uow, flags)
+    suspect_of = {at: f.suspicion_id for at, f in zip(to_flag, flagged, strict=True)}
+    finding_ids, suspicion_ids = [], []
+    for at, found in enumerate(children):
+        suspicion = suspect_of[at] if at in suspect_of else held[found[0].national_id_hash]
         finding_ids += [f.finding_id for f in found]
         suspicion_ids += [suspicion] * len(found)
     await store.set_suspicions(uow.session, finding_ids, suspicion_ids)
-    return opened
+    return sum(f.created for f in flagged)
+
+
+def _flag_of(found: list[Any], run_id: uuid.UUID, county: str, run_on: date) -> Flag:
+    """The flag of one child from every finding of the run about it."""
+    first = found[0]
+    return Flag(
+        source="cross_check",
+        county_code=county,
+        flagged_on=run_on,
+        reason=first_kind([f.kind for f in found]),
+        school_code=first.school_code,
+        student_id=first.student_id,
+        groups=tuple(sorted({g for f in found for g in f.groups})),
+        poverty_household=any(f.poverty_household for f in found),
+        national_id_hash=first.national_id_hash,
+        name=next((f.name for f in found if f.name), None),
+        birth_date=next((f.birth_date for f in found if f.birth_date), None),
+        source_ref=str(run_id),
+    )
 
 
 async def run_cross_checks(uow: UnitOfWork, county: str, clock: Clock) -> Run:

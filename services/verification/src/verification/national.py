@@ -43,7 +43,7 @@ from verification.domain.national import (
     start_of,
     suspicion_id_of,
 )
-from verification.suspects import Flag, flag
+from verification.suspects import Flag, flag_many
 
 SKEW = timedelta(minutes=5)  # an issued_at this far ahead of our clock is the platform's clock, not the future
 
@@ -165,9 +165,8 @@ async def _flag_chunk(
         rows.sort(key=lambda r: r.student_id or r.national_id_hash)
         standing: dict[uuid.UUID, ItemStanding] = {}
         done = []
-        for row in rows:
-            found = flag_of(row, zone)
-            flagged = await flag(uow, found, row.flag_at)
+        found_all = [(flag_of(row, zone), row.flag_at) for row in rows]
+        for row, (found, _), flagged in zip(rows, found_all, await flag_many(uow, found_all), strict=True):
             sid = flagged.suspicion_id
             if sid not in standing:
                 followed = None if flagged.created else await _followed(uow, sid)

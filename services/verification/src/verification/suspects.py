@@ -11,8 +11,10 @@ calls `end`: the suspect stays while another source holds it, and is cleared whe
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from baoxue_common.uow import UnitOfWork
@@ -21,7 +23,7 @@ from baoxue_contracts.events.verification import SuspectedDropoutFlagged, Suspic
 from verification.adapters import repository as repo
 from verification.adapters import verifications_repository as vrepo
 from verification.domain.standing import Standing
-from verification.verifications import assign, close_by_system
+from verification.verifications import assign, assign_many, close_by_system
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,8 +65,60 @@ async def flag(uow: UnitOfWork, found: Flag, occurred_at: datetime) -> Flagged:
     """
     await repo.lock_child(uow.session, found.student_id or found.national_id_hash)
     own_id = found.suspicion_id or uuid.uuid4()
+    row = _row(found, own_id)
+    if not await repo.add_suspicion(uow.session, row):
+        held = await repo.held_suspect(uow.session, own_id, found.student_id, found.source)
+        assert held is not None, "add_suspicion refuses only a stored row or the pupil's open one from the source"
+        return Flagged(held, created=False)
+    joined = await repo.open_suspect_of(uow.session, found.student_id, found.national_id_hash, besides=own_id)
+    suspect_id = joined or own_id
+    await repo.set_suspect(uow.session, own_id, suspect_id)
+    rows = await repo.suspect_rows(uow.session, suspect_id, open_only=True)
+    _emit_flag(uow, found, suspect_id, rows, occurred_at)
+    if joined is None:
+        await assign(uow, found, suspect_id, occurred_at)
+    return Flagged(suspect_id, created=joined is None)
+
+
+async def flag_many(uow: UnitOfWork, found: Sequence[tuple[Flag, datetime]]) -> list[Flagged]:
+    """`flag` for many children (a cross-check, a national list), in the same order and with the same results.
+
+    Children nothing suspects yet, each named once, are opened set-based (their rows, verifications and events in
+    a few statements); every other flag (a child already suspected, a repeat in the list, a source's own id, a
+    child with neither student id nor ID hash) goes through `flag`.
+    """
+    keys = [k for f, _ in found if (k := f.student_id or f.national_id_hash)]
+    await repo.lock_children(uow.session, keys)
+    named = [f.student_id for f, _ in found if f.student_id]
+    hashes = [f.national_id_hash for f, _ in found if f.national_id_hash]
+    taken = await repo.children_with_open_suspicions(uow.session, named, hashes)
+    fresh: dict[int, dict[str, Any]] = {}
+    for at, (f, _) in enumerate(found):
+        names = {n for n in (f.student_id, f.national_id_hash) if n}
+        if names and not names & taken and f.suspicion_id is None:
+            taken |= names  # a second flag of the same child in the list joins through `flag`
+            own_id = uuid.uuid4()
+            fresh[at] = _row(f, own_id) | {"suspect_id": own_id}
+    stored = await repo.add_suspicions(uow.session, list(fresh.values()))
+    results: dict[int, Flagged] = {}
+    opened = []
+    for at, row in fresh.items():
+        if row["suspicion_id"] in stored:
+            f, when = found[at]
+            _emit_flag(uow, f, row["suspicion_id"], [SimpleNamespace(**row)], when)
+            opened.append((f, row["suspicion_id"], when))
+            results[at] = Flagged(row["suspicion_id"], created=True)
+    await assign_many(uow, opened)
+    for at, (f, when) in enumerate(found):
+        if at not in results:
+            results[at] = await flag(uow, f, when)
+    return [results[at] for at in range(len(found))]
+
+
+def _row(found: Flag, own_id: uuid.UUID) -> dict[str, Any]:
+    """The suspicions row of a source's flag."""
     start, end_ = found.grounds or (None, None)
-    row = {
+    return {
         "suspicion_id": own_id,
         "source": found.source,
         "county_code": found.county_code,
@@ -80,18 +134,6 @@ async def flag(uow: UnitOfWork, found: Flag, occurred_at: datetime) -> Flagged:
         "grounds_start": start,
         "grounds_end": end_,
     }
-    if not await repo.add_suspicion(uow.session, row):
-        held = await repo.held_suspect(uow.session, own_id, found.student_id, found.source)
-        assert held is not None, "add_suspicion refuses only a stored row or the pupil's open one from the source"
-        return Flagged(held, created=False)
-    joined = await repo.open_suspect_of(uow.session, found.student_id, found.national_id_hash, besides=own_id)
-    suspect_id = joined or own_id
-    await repo.set_suspect(uow.session, own_id, suspect_id)
-    rows = await repo.suspect_rows(uow.session, suspect_id, open_only=True)
-    _emit_flag(uow, found, suspect_id, rows, occurred_at)
-    if joined is None:
-        await assign(uow, found, suspect_id, occurred_at)
-    return Flagged(suspect_id, created=joined is None)
 
 
 def _standing(rows: list[Any]) -> Standing:

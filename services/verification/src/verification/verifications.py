@@ -36,8 +36,27 @@ if TYPE_CHECKING:
 
 async def assign(uow: UnitOfWork, found: Flag, suspect_id: uuid.UUID, occurred_at: datetime) -> None:
     """Assign a new suspect's verification, due `verification_deadline_days` after the flag; emit it."""
-    rules = await rules_of(uow.session, found.county_code)
-    row: dict[str, Any] = {
+    row = _verification_row(
+        found, suspect_id, (await rules_of(uow.session, found.county_code)).verification_deadline_days
+    )
+    if await vrepo.add_verification(uow.session, row):
+        _emit_assigned(uow, found, row, occurred_at)
+
+
+async def assign_many(uow: UnitOfWork, new: list[tuple[Flag, uuid.UUID, datetime]]) -> None:
+    """assign for many new suspects (flag, suspect id, when), in a few statements."""
+    deadlines = {
+        c: (await rules_of(uow.session, c)).verification_deadline_days for c in {f.county_code for f, *_ in new}
+    }
+    rows = [_verification_row(found, suspect_id, deadlines[found.county_code]) for found, suspect_id, _ in new]
+    added = await vrepo.add_verifications(uow.session, rows)
+    for (found, _, occurred_at), row in zip(new, rows, strict=True):
+        if row["suspicion_id"] in added:
+            _emit_assigned(uow, found, row, occurred_at)
+
+
+def _verification_row(found: Flag, suspect_id: uuid.UUID, deadline_days: int) -> dict[str, Any]:
+    return {
         "verification_id": uuid.uuid4(),
         "suspicion_id": suspect_id,
         "county_code": found.county_code,
@@ -47,10 +66,11 @@ async def assign(uow: UnitOfWork, found: Flag, suspect_id: uuid.UUID, occurred_a
         "groups": list(found.groups),
         "assigned_to": assigned_to(found.school_code),
         "assigned_on": found.flagged_on,
-        "due_on": due_on(found.flagged_on, rules.verification_deadline_days),
+        "due_on": due_on(found.flagged_on, deadline_days),
     }
-    if not await vrepo.add_verification(uow.session, row):
-        return
+
+
+def _emit_assigned(uow: UnitOfWork, found: Flag, row: dict[str, Any], occurred_at: datetime) -> None:
     event = VerificationAssigned(**{k: v for k, v in row.items() if k != "national_id_hash"} | {"groups": found.groups})
     where: dict[str, Any] = {
         "region": found.county_code,

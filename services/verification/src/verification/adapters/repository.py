@@ -205,6 +205,36 @@ async def lock_child(session: AsyncSession, key: str | None) -> None:
         await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtextextended(key, 13))))
 
 
+async def lock_children(session: AsyncSession, keys: list[str]) -> None:
+    """lock_child for many children at once, in one order (two callers never wait on each other in a ring)."""
+    if keys:
+        locks = sa.text(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 13)) FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k"
+        )
+        await session.execute(locks, {"keys": sorted(set(keys))})
+
+
+async def children_with_open_suspicions(session: AsyncSession, student_ids: list[str], hashes: list[str]) -> set[str]:
+    """The student ids and ID hashes, of those given, that an open suspicion already names."""
+    query = sa.select(suspicions.c.student_id, suspicions.c.national_id_hash).where(
+        suspicions.c.status == "open",
+        sa.or_(
+            suspicions.c.student_id.in_(student_ids),
+            suspicions.c.national_id_hash.in_(hashes),
+        ),
+    )
+    return {key for row in await session.execute(query) for key in row if key is not None}
+
+
+async def add_suspicions(session: AsyncSession, rows: list[dict[str, Any]], chunk: int = 1000) -> set[uuid.UUID]:
+    """Store many suspicions, each unless it conflicts (add_suspicion's rules); the ids stored."""
+    stored: set[uuid.UUID] = set()
+    for at in range(0, len(rows), chunk):
+        stmt = insert(suspicions).values(rows[at : at + chunk]).on_conflict_do_nothing()
+        stored.update(await session.scalars(stmt.returning(suspicions.c.suspicion_id)))
+    return stored
+
+
 async def add_suspicion(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Store a source's suspicion unless it exists (redelivery) or the pupil has one open from the source."""
     stmt = insert(suspicions).values(**row).on_conflict_do_nothing()

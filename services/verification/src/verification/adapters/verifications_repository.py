@@ -27,6 +27,16 @@ async def add_verification(session: AsyncSession, row: dict[str, Any]) -> bool:
     return (await session.scalar(stmt.returning(verifications.c.verification_id))) is not None
 
 
+async def add_verifications(session: AsyncSession, rows: list[dict[str, Any]], chunk: int = 1000) -> set[uuid.UUID]:
+    """add_verification for many suspects; the suspicion ids whose verification was added."""
+    added: set[uuid.UUID] = set()
+    for at in range(0, len(rows), chunk):
+        stmt = insert(verifications).values(rows[at : at + chunk])
+        stmt = stmt.on_conflict_do_nothing(index_elements=[verifications.c.suspicion_id])
+        added.update(await session.scalars(stmt.returning(verifications.c.suspicion_id)))
+    return added
+
+
 async def verification_for_update(session: AsyncSession, verification_id: uuid.UUID) -> sa.Row[Any] | None:
     """A verification, locked for update: two outcomes at once wait for each other."""
     query = sa.select(verifications).where(verifications.c.verification_id == verification_id).with_for_update()

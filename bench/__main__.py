@@ -232,6 +232,17 @@ async def main(args: argparse.Namespace) -> None:
     try:
         if args.only in (None, "foundation"):
             results["foundation"] = await foundation(args, settings, database_url, broker is not None, bootstrap)
+        if args.only in (None, "detection"):
+            # Its own database (it registers schools the attendance section registers too), and run before the
+            # sections that leave events on the bus, so its consumers start with no backlog.
+            detection_db = await ensure_database(server, "baoxue_bench_detection", fresh=True)
+            section = await detection.run_detection(
+                detection_db, bootstrap, data, detection_size(args), say, args.profile_seconds
+            )
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["detection_latency"] = section
+            detection_measure.report(section, say)
         if args.only in (None, "attendance"):
             size = attendance_size(args)
             section = await run_attendance(
@@ -252,14 +263,6 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, bootstrap)
             results["national"] = section
-        if args.only in (None, "detection"):
-            section = await detection.run_detection(
-                database_url, bootstrap, data, detection_size(args), say, args.profile_seconds
-            )
-            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-            section["machine"] = machine(broker is not None, bootstrap)
-            results["detection_latency"] = section
-            detection_measure.report(section, say)
     finally:
         if broker is not None:
             broker.kill()

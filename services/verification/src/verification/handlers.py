@@ -55,8 +55,8 @@ from verification.roster_records import (
     arrived_by_transfer,
     attendance_submitted,
     pupil_left,
-    pupil_named,
     pupil_on_roll,
+    pupils_named,
     transfer_completed,
     transfer_requested,
 )
@@ -215,8 +215,8 @@ EVENT_HANDLERS: EventHandlers = {
     StudentLeft: [student_left, pupil_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
     # write_absences first: a run's rows in two statements, each event then judged on the days it left.
-    AbsenceRecorded: [batched(write_absences), absence_recorded, pupil_named],
-    PresenceRecorded: [batched(write_absences), presence_recorded, pupil_named],
+    AbsenceRecorded: [batched(write_absences), absence_recorded, batched(pupils_named)],
+    PresenceRecorded: [batched(write_absences), presence_recorded, batched(pupils_named)],
     CalendarPublished: [calendar_published],
     VerificationAssigned: [national.verification_assigned],
     DropoutConfirmed: [national.dropout_confirmed],

@@ -10,6 +10,7 @@ enrolment at the receiving school, ends a stalled-transfer suspicion with `trans
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -90,14 +91,21 @@ async def attendance_submitted(event: AttendanceSubmitted, envelope: Envelope, u
     await _end_named_again(uow, event.school_code, None, envelope.occurred_at)
 
 
-async def pupil_named(event: AbsenceRecorded | PresenceRecorded, envelope: Envelope, uow: UnitOfWork) -> None:
-    """An absence or presence names its pupil."""
-    await sweeps_repo.named_pupil(uow.session, event.student_id, event.school_code, event.date)
-    await _end_named_again(uow, event.school_code, event.student_id, envelope.occurred_at)
+async def pupils_named(batch: Sequence[tuple[AbsenceRecorded | PresenceRecorded, Envelope]], uow: UnitOfWork) -> None:
+    """A poll's absences and presences name their pupils (one UPDATE); a not_attending gap they close ends."""
+    named: dict[tuple[str, str], date] = {}
+    for event, _ in batch:
+        key = (event.student_id, event.school_code)
+        named[key] = max(named.get(key, event.date), event.date)
+    await sweeps_repo.named_pupils(uow.session, named)
+    at = max(envelope.occurred_at for _, envelope in batch)
+    await _end_named_again(uow, None, [student_id for student_id, _ in named], at)
 
 
-async def _end_named_again(uow: UnitOfWork, school_code: str, student_id: str | None, at: datetime) -> None:
-    for row in await sweeps_repo.named_again(uow.session, school_code, student_id):
+async def _end_named_again(
+    uow: UnitOfWork, school_code: str | None, student_ids: Sequence[str] | None, at: datetime
+) -> None:
+    for row in await sweeps_repo.named_again(uow.session, school_code, student_ids):
         day = row.last_recorded_on
         note = f"the school's attendance named the pupil on {day}"
         await end_roster_suspicion(uow, row, "attendance_corrected", day, note, at)

@@ -102,6 +102,11 @@ suspicions = sa.Table(
         unique=True,
         postgresql_where=sa.text("status = 'open' AND student_id IS NOT NULL"),
     ),
+    sa.Index(
+        "suspicions_open_roster_by_school",
+        "school_code",
+        postgresql_where=sa.text("status = 'open' AND source = 'roster'"),
+    ),
 )
 
 # Absences not yet judged because no calendar of the pupil's county spans their day yet.

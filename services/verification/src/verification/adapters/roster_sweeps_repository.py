@@ -199,7 +199,7 @@ async def named_again(
     if school_code is not None:
         stmt = stmt.where(suspicions.c.school_code == school_code)
     if student_ids is not None:
-        stmt = stmt.where(suspicions.c.student_id.in_(list(student_ids)))
+        stmt = stmt.where(suspicions.c.student_id == sa.func.any(sa.cast(list(student_ids), ARRAY(sa.Text))))
     return list(await session.execute(stmt))
 
 

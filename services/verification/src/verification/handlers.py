@@ -56,7 +56,6 @@ from verification.roster_records import (
     attendance_submitted,
     pupil_left,
     pupil_on_roll,
-    pupils_named,
     transfer_completed,
     transfer_requested,
 )
@@ -215,8 +214,9 @@ EVENT_HANDLERS: EventHandlers = {
     StudentLeft: [student_left, pupil_left],
     StudentUpdated: [remember_pupil, pupil_hash_seen],
     # write_absences first: a run's rows in two statements, each event then judged on the days it left.
-    AbsenceRecorded: [batched(write_absences), absence_recorded, batched(pupils_named)],
-    PresenceRecorded: [batched(write_absences), presence_recorded, batched(pupils_named)],
+    # Who a day's attendance named comes with its AttendanceSubmitted (same push, same partition, after these).
+    AbsenceRecorded: [batched(write_absences), absence_recorded],
+    PresenceRecorded: [batched(write_absences), presence_recorded],
     CalendarPublished: [calendar_published],
     VerificationAssigned: [national.verification_assigned],
     DropoutConfirmed: [national.dropout_confirmed],

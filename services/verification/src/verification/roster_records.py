@@ -1,8 +1,8 @@
 """Verification keeps the roll's dates and transfers, and who the attendance named, for the roster sweeps.
 
 A pupil is on a roll from `enrolled_on` until `left_on`; `last_recorded_on` is the last school day the school's
-attendance named the pupil (an AttendanceSubmitted names every pupil of the roll but its `unrecorded`; an
-absence or presence names its pupil). A day naming a pupil after a not_attending gap began ends that suspicion
+attendance named the pupil (an AttendanceSubmitted names every pupil of the roll but its `unrecorded`; it comes
+after the push's absences and presences, on their partition, so they need no update of their own). A day naming a pupil after a not_attending gap began ends that suspicion
 with `attendance_corrected`: the school's own data closed the gap. A transfer's completion, or the pupil's
 enrolment at the receiving school, ends a stalled-transfer suspicion with `transferred`.
 """
@@ -10,16 +10,13 @@ enrolment at the receiving school, ends a stalled-transfer suspicion with `trans
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import (
-    AbsenceRecorded,
     AttendanceSubmitted,
-    PresenceRecorded,
     StudentEnrolled,
     StudentLeft,
     TransferCompleted,
@@ -88,24 +85,11 @@ async def attendance_submitted(event: AttendanceSubmitted, envelope: Envelope, u
     """The day's attendance named every pupil of the school's roll but the unrecorded (one UPDATE)."""
     await sweeps_repo.keep_school_day(uow.session, event.school_code, event.date, event.unrecorded)
     await sweeps_repo.named_by_school(uow.session, event.school_code, event.date, event.unrecorded)
-    await _end_named_again(uow, event.school_code, None, envelope.occurred_at)
+    await _end_named_again(uow, event.school_code, envelope.occurred_at)
 
 
-async def pupils_named(batch: Sequence[tuple[AbsenceRecorded | PresenceRecorded, Envelope]], uow: UnitOfWork) -> None:
-    """A poll's absences and presences name their pupils (one UPDATE); a not_attending gap they close ends."""
-    named: dict[tuple[str, str], date] = {}
-    for event, _ in batch:
-        key = (event.student_id, event.school_code)
-        named[key] = max(named.get(key, event.date), event.date)
-    await sweeps_repo.named_pupils(uow.session, named)
-    at = max(envelope.occurred_at for _, envelope in batch)
-    await _end_named_again(uow, None, [student_id for student_id, _ in named], at)
-
-
-async def _end_named_again(
-    uow: UnitOfWork, school_code: str | None, student_ids: Sequence[str] | None, at: datetime
-) -> None:
-    for row in await sweeps_repo.named_again(uow.session, school_code, student_ids):
+async def _end_named_again(uow: UnitOfWork, school_code: str, at: datetime) -> None:
+    for row in await sweeps_repo.named_again(uow.session, school_code):
         day = row.last_recorded_on
         note = f"the school's attendance named the pupil on {day}"
         await end_roster_suspicion(uow, row, "attendance_corrected", day, note, at)

@@ -162,33 +162,13 @@ async def credit_earlier_days(session: AsyncSession, student_id: str, school_cod
     )
 
 
-_NAMED = sa.text(
-    """
-    UPDATE verification.pupils AS p SET last_recorded_on = n.day
-    FROM unnest(CAST(:ids AS text[]), CAST(:schools AS text[]), CAST(:days AS date[]))
-        AS n(student_id, school_code, day)
-    WHERE p.student_id = n.student_id AND p.school_code = n.school_code
-      AND coalesce(p.enrolled_on, n.day) <= n.day AND (p.left_on IS NULL OR p.left_on > n.day)
-      AND (p.last_recorded_on IS NULL OR p.last_recorded_on < n.day)
-    """
-)
-
-
-async def named_pupils(session: AsyncSession, named: Mapping[tuple[str, str], date]) -> None:
-    """Absences or presences named these pupils ((student, school) → latest day): one UPDATE for them all."""
-    if named:
-        ids, schools = zip(*named, strict=True)
-        await session.execute(_NAMED, {"ids": list(ids), "schools": list(schools), "days": list(named.values())})
-
-
-async def named_again(
-    session: AsyncSession, school_code: str | None, student_ids: Sequence[str] | None = None
-) -> list[sa.Row[Any]]:
+async def named_again(session: AsyncSession, school_code: str) -> list[sa.Row[Any]]:
     """Open not_attending suspicions of a school whose pupil attendance has named since the gap began, locked."""
     stmt = (
         sa.select(suspicions, pupils.c.last_recorded_on)
         .join(pupils, pupils.c.student_id == suspicions.c.student_id)
         .where(
+            suspicions.c.school_code == school_code,
             suspicions.c.source == "roster",
             suspicions.c.reason == NOT_ATTENDING,
             suspicions.c.status == "open",
@@ -196,10 +176,6 @@ async def named_again(
         )
         .with_for_update(of=suspicions)
     )
-    if school_code is not None:
-        stmt = stmt.where(suspicions.c.school_code == school_code)
-    if student_ids is not None:
-        stmt = stmt.where(suspicions.c.student_id == sa.func.any(sa.cast(list(student_ids), ARRAY(sa.Text))))
     return list(await session.execute(stmt))
 
 

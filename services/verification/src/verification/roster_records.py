@@ -2,8 +2,9 @@
 
 A pupil is on a roll from `enrolled_on` until `left_on`; `last_recorded_on` is the last school day the school's
 attendance named the pupil (an AttendanceSubmitted names every pupil of the roll but its `unrecorded`; it comes
-after the push's absences and presences, on their partition, so they need no update of their own). A day naming a pupil after a not_attending gap began ends that suspicion
-with `attendance_corrected`: the school's own data closed the gap. A transfer's completion, or the pupil's
+after the push's absences and presences, on their partition, so they need no update of their own). A day naming
+a pupil after a not_attending gap began ends that suspicion with `attendance_corrected`: the school's own data
+closed the gap. A transfer's completion, or the pupil's
 enrolment at the receiving school, ends a stalled-transfer suspicion with `transferred`.
 """
 

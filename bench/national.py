@@ -108,6 +108,6 @@ async def run_national(
         "note": (
             "accepted_s: POST to its 202 (validation, blind index, multi-row INSERT and one matching UPDATE); "
             "all_flagged_s: from the POST until the GET shows no item pending (one worker, 500 items a transaction, "
-            "each through suspects.flag: a suspect, a verification and their events in the outbox)."
+            "through suspects.flag_many: the suspects, verifications and their events in the outbox)."
         ),
     }

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from baoxue_common.regions import county_prefix
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from verification.adapters.orm import absences, pending_absences, pupils, suspicions, warnings
@@ -218,9 +218,10 @@ async def children_with_open_suspicions(session: AsyncSession, student_ids: list
     """The student ids and ID hashes, of those given, that an open suspicion already names."""
     query = sa.select(suspicions.c.student_id, suspicions.c.national_id_hash).where(
         suspicions.c.status == "open",
+        # Arrays, not expanded IN lists: a cross-check may name more children than a statement takes parameters.
         sa.or_(
-            suspicions.c.student_id.in_(student_ids),
-            suspicions.c.national_id_hash.in_(hashes),
+            suspicions.c.student_id == sa.func.any(sa.cast(student_ids, ARRAY(sa.Text))),
+            suspicions.c.national_id_hash == sa.func.any(sa.cast(hashes, ARRAY(sa.Text))),
         ),
     )
     return {key for row in await session.execute(query) for key in row if key is not None}

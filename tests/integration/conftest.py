@@ -107,6 +107,9 @@ async def stack(database_url: str, broker_bootstrap: str) -> Stack:
         "BAOXUE_KAFKA_SESSION_TIMEOUT_MS": "2000",
         "BAOXUE_KAFKA_HEARTBEAT_INTERVAL_MS": "200",
         "BAOXUE_RELAY_IDLE_POLL_MS": "50",
+        # The daily sweeps run once at start (an empty database) and not again when the local date turns during
+        # a run: tests sweep their own counties, with `baoxue verification sweep --county`.
+        "BAOXUE_SWEEP_INTERVAL_S": "86400",
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_METRIC_EXPORT_INTERVAL": "1000",
     }

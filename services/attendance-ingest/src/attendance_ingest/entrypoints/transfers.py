@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from baoxue_common.paging import next_offset
 from fastapi import APIRouter, Query, Response
 
 from attendance_ingest.adapters.transfers import Direction, Status, Transfer
@@ -51,13 +52,12 @@ async def get_transfers(
     total, rows = await list_transfers(
         rt.uow(), school_code=school_code, direction=direction, status=status, limit=limit, offset=offset
     )
-    more = offset + len(rows) < total
     return TransferPage(
         school_code=school_code,
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + len(rows) if more else None,
+        next_offset=next_offset(offset, len(rows), total),
         items=[_out(t, due) for t, due in rows],
     )
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from baoxue_common.auth import Principal, require_region
 from baoxue_common.errors import ProblemError
+from baoxue_common.paging import next_offset
 from baoxue_common.runtime import ServiceRuntime
 from baoxue_contracts.base import PriorityGroup
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -93,7 +94,6 @@ async def get_ledger(
             group=group,
             poverty_household=poverty_household,
         )
-    more = offset + len(rows) < total
     return LedgerPage(
         ledger=ledger,
         label=LEDGER_LABELS[ledger],
@@ -101,6 +101,6 @@ async def get_ledger(
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + len(rows) if more else None,
+        next_offset=next_offset(offset, len(rows), total),
         items=[SuspectEntry(**r) for r in rows],
     )

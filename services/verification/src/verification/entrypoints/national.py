@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from baoxue_common.auth import Authenticated, Principal
 from baoxue_common.errors import Forbidden, NotFound, PayloadTooLarge
+from baoxue_common.paging import next_offset
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -140,7 +141,6 @@ async def get_suspected_list(
         rows = await store.items_page(uow.session, batch_id, limit=limit, offset=offset)
         stored_items, flagged = await store.progress(uow.session, batch_id)
     total = int(stored.items)
-    more = offset + len(rows) < total
     return BatchFeedback(
         batch_id=batch_id,
         issued_at=stored.issued_at,
@@ -148,7 +148,7 @@ async def get_suspected_list(
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + len(rows) if more else None,
+        next_offset=next_offset(offset, len(rows), total),
         items=[
             ItemFeedback(
                 item_id=r.item_id,

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from baoxue_common.auth import Authenticated, Principal, require_region
 from baoxue_common.errors import Unprocessable
+from baoxue_common.paging import next_offset
 from baoxue_common.regions import county_problem
 from baoxue_contracts.events.verification import Cause, VerifierReason
 from fastapi import APIRouter, Depends, Path, Query
@@ -88,13 +89,12 @@ async def get_verifications(
     if problem := county_problem(county_code):
         raise Unprocessable(problem, errors=[{"loc": ["path", "county_code"], "msg": problem}])
     total, rows = await list_verifications(rt.uow(), county_code, status, limit=limit, offset=offset)
-    more = offset + len(rows) < total
     return VerificationPage(
         county_code=county_code,
         total=total,
         limit=limit,
         offset=offset,
-        next_offset=offset + len(rows) if more else None,
+        next_offset=next_offset(offset, len(rows), total),
         items=[_out(r) for r in rows],
     )
 

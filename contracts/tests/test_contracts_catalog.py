@@ -37,6 +37,12 @@ EVENTS_MD = [
     "ReturnConfirmed",
     "CaseClosed",
     "CaseReopened",
+    "CaseCauseRecorded",
+    "CaseClosureProposed",
+    "CaseClosureRejected",
+    "CaseTransferRequested",
+    "CaseTransferAccepted",
+    "CaseTransferRejected",
     "LedgerEntryChanged",
     "RegionStatsUpdated",
 ]
@@ -59,7 +65,8 @@ REQUIRED_FIELDS = {
 
 def test_catalog_holds_every_event_of_the_spec_plus_token_revoked() -> None:
     names = {event_type for event_type, _ in CATALOG}
-    assert names == {*EVENTS_MD, "TokenRevoked"}
+    # HouseholdRegisterChanged extends the catalog: the school-age ledger is built from the household register.
+    assert names == {*EVENTS_MD, "TokenRevoked", "HouseholdRegisterChanged"}
     assert len(CATALOG) == len(ALL_EVENTS) == len(set(ALL_EVENTS))
 
 

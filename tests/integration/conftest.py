@@ -49,9 +49,9 @@ class Stack:
         }
         return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg, arg-type]
 
-    def token(self, scope: str) -> str:
+    def token(self, scope: str, user: str | None = None) -> str:
         """A token the services accept."""
-        return issue_token(scope, DEV_TOKEN_SECRET, ttl=timedelta(hours=1))
+        return issue_token(scope, DEV_TOKEN_SECRET, ttl=timedelta(hours=1), user=user)
 
 
 def _docker_requested() -> bool:

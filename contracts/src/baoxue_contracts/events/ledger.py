@@ -18,6 +18,7 @@ from baoxue_contracts.base import (
     SchoolCode,
     StudentId,
 )
+from baoxue_contracts.events.verification import Cause
 
 PRODUCER = "ledger"
 
@@ -33,7 +34,9 @@ ESCALATION_ORDER: tuple[EscalationLevel, ...] = (
 Placement = Literal["regular", "special_school", "vocational", "home_education"]
 LedgerName = Literal["school_age", "suspected", "dropouts"]
 LedgerChange = Literal["added", "updated", "removed"]
+CaseStatus = Literal["open", "returned", "closure_proposed", "closed"]
 NonEmpty = Annotated[str, Field(min_length=1)]
+Actor = Annotated[str, Field(min_length=1, max_length=100, description="Who did it: the token's `sub`, or its scope.")]
 
 
 class PersuasionAttemptRecorded(Event):
@@ -53,6 +56,7 @@ class PersuasionAttemptRecorded(Event):
     by: NonEmpty
     outcome: AttemptOutcome
     note: str | None = None
+    recorded_by: Actor | None = None
 
 
 class CaseEscalated(Event):
@@ -71,6 +75,7 @@ class CaseEscalated(Event):
     escalated_on: date
     deadline: date | None = None
     issued_by: NonEmpty
+    recorded_by: Actor | None = None
 
     @model_validator(mode="after")
     def _deadline_for_order(self) -> CaseEscalated:
@@ -95,6 +100,7 @@ class ReturnConfirmed(Event):
     consolidation_due_on: date | None = Field(
         default=None, description="The school day after which the case may be closed if the child stayed."
     )
+    recorded_by: Actor | None = None
     suspicion_id: UUID | None = Field(
         default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
     )
@@ -113,6 +119,8 @@ class CaseClosed(Event):
     student_id: StudentId | None = None
     closed_on: date
     returned_on: date | None = None
+    approved_by: Actor | None = None
+    note: str | None = None
     suspicion_id: UUID | None = Field(
         default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
     )
@@ -131,6 +139,7 @@ class CaseReopened(Event):
     student_id: StudentId | None = None
     reopened_on: date
     reason: str
+    relapses: int = Field(default=1, ge=1, description="How many times the child has left again after returning.")
     suspicion_id: UUID | None = Field(
         default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
     )
@@ -160,6 +169,94 @@ class LedgerEntryChanged(Event):
     case_id: UUID | None = None
     flagged_on: date | None = None
     returned_on: date | None = None
+    birth_date: date | None = None
+    cause: Cause | None = Field(default=None, description="The main cause of a dropout (辍学原因).")
+    reason: str | None = Field(default=None, description="Why the entry changed: a clearing or close reason.")
+    confirmed_on: date | None = None
+    closed_on: date | None = None
+    escalation_level: EscalationLevel | None = None
+    relapses: int = 0
+    sources: tuple[str, ...] = ()
+
+
+class _CaseEvent(Event):
+    """The fields every case event carries."""
+
+    topic = topics.CASES
+
+    case_id: UUID
+    county_code: RegionCode
+    school_code: SchoolCode | None = None
+    student_id: StudentId | None = None
+
+
+class CaseCauseRecorded(_CaseEvent):
+    """The causes of a dropout were recorded on its case (辍学原因), one of them the main cause."""
+
+    event_type = "CaseCauseRecorded"
+    schema_version = 1
+
+    main: Cause
+    others: tuple[Cause, ...] = ()
+    recorded_on: date
+    recorded_by: Actor | None = None
+
+
+class CaseClosureProposed(_CaseEvent):
+    """A returned child stayed the consolidation period: the case is ready for close-out approval."""
+
+    event_type = "CaseClosureProposed"
+    schema_version = 1
+
+    proposed_on: date
+    returned_on: date
+    school_days_back: int = Field(ge=0)
+
+
+class CaseClosureRejected(_CaseEvent):
+    """A second person refused the close-out; the case stays open for more consolidation."""
+
+    event_type = "CaseClosureRejected"
+    schema_version = 1
+
+    rejected_on: date
+    rejected_by: Actor | None = None
+    reason: NonEmpty
+
+
+class CaseTransferRequested(_CaseEvent):
+    """The child was found living in another county: the case is offered to it (跨县转移)."""
+
+    event_type = "CaseTransferRequested"
+    schema_version = 1
+
+    to_county_code: RegionCode
+    requested_on: date
+    requested_by: Actor | None = None
+    reason: NonEmpty
+
+
+class CaseTransferAccepted(_CaseEvent):
+    """The receiving county took the case; `county_code` is the sending county, the case now lives in `to`."""
+
+    event_type = "CaseTransferAccepted"
+    schema_version = 1
+
+    to_county_code: RegionCode
+    accepted_on: date
+    accepted_by: Actor | None = None
+
+
+class CaseTransferRejected(_CaseEvent):
+    """The receiving county refused the case; it stays with the sending county."""
+
+    event_type = "CaseTransferRejected"
+    schema_version = 1
+
+    to_county_code: RegionCode
+    rejected_on: date
+    rejected_by: Actor | None = None
+    reason: NonEmpty
 
 
 EVENTS: tuple[type[Event], ...] = (
@@ -168,6 +265,12 @@ EVENTS: tuple[type[Event], ...] = (
     ReturnConfirmed,
     CaseClosed,
     CaseReopened,
+    CaseCauseRecorded,
+    CaseClosureProposed,
+    CaseClosureRejected,
+    CaseTransferRequested,
+    CaseTransferAccepted,
+    CaseTransferRejected,
     LedgerEntryChanged,
 )
 """The events this service produces, in catalog order."""

@@ -13,6 +13,7 @@ from baoxue_contracts.base import (
     Count,
     Event,
     NationalIdHash,
+    Part,
     PriorityGroup,
     RegionCode,
     SchoolCode,
@@ -214,6 +215,32 @@ class SuspicionCleared(Event):
     sources: Sources = Field(default=(), description=SOURCES_HELP)
 
 
+class HouseholdChild(Part):
+    """A child on a county's household register (户籍), as the ledgers need them: no ID number in clear."""
+
+    national_id_hash: NationalIdHash
+    masked_id: str = Field(pattern=r"^[0-9X*]{0,18}$", max_length=18, description="The ID number, middle masked.")
+    gender: Literal["M", "F"]
+    birth_date: date
+    hukou_county_code: RegionCode
+    residence_county_code: RegionCode
+
+
+class HouseholdRegisterChanged(Event):
+    """Part of a change of a county's household register: children added or changed, and those removed."""
+
+    event_type = "HouseholdRegisterChanged"
+    schema_version = 1
+    topic = topics.VERIFICATION
+
+    county_code: RegionCode
+    as_of: date
+    part: Annotated[int, Field(ge=1)]
+    parts: Annotated[int, Field(ge=1)]
+    children: tuple[HouseholdChild, ...] = ()
+    removed: tuple[NationalIdHash, ...] = ()
+
+
 EVENTS: tuple[type[Event], ...] = (
     RulesPublished,
     EarlyWarningRaised,
@@ -223,5 +250,6 @@ EVENTS: tuple[type[Event], ...] = (
     VerificationOverdue,
     DropoutConfirmed,
     SuspicionCleared,
+    HouseholdRegisterChanged,
 )
 """The events this service produces, in catalog order."""

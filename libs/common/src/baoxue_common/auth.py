@@ -31,11 +31,12 @@ def validate_scope(scope: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: one scope, with the token's id and expiry."""
+    """Who is calling: one scope, with the token's id and expiry, and the person's name when the token gives it."""
 
     scope: str
     jti: str
     expires_at: datetime
+    sub: str | None = None
 
     def __post_init__(self) -> None:
         validate_scope(self.scope)
@@ -62,22 +63,39 @@ class Principal:
             return True
         return self.kind == "region" and county_code is not None and region_covers(self.value, county_code)
 
+    @property
+    def actor(self) -> str:
+        """Who to record as having done something: the person's name, else the scope."""
+        return self.sub or self.scope
+
     def ensure_region(self, region: str) -> None:
         """Raise 403 unless the token covers the region."""
         if not self.covers_region(region):
             raise Forbidden(f"scope {self.scope} does not cover region {region}")
 
 
-def issue_token(scope: str, secret: str, *, ttl: timedelta, now: datetime | None = None) -> str:
-    """A signed token for one scope."""
+def validate_user(user: str) -> str:
+    """Return the person's name if it can name a token holder, else raise ValueError."""
+    name = user.strip()
+    if not name or len(name) > 100 or any(not ch.isprintable() for ch in name):
+        raise ValueError("a user name is 1-100 printable characters")
+    return name
+
+
+def issue_token(
+    scope: str, secret: str, *, ttl: timedelta, now: datetime | None = None, user: str | None = None
+) -> str:
+    """A signed token for one scope, naming its holder when `user` is given."""
     issued = now or datetime.now(UTC)
-    claims = {
+    claims: dict[str, object] = {
         "iss": ISSUER,
         "scope": validate_scope(scope),
         "jti": uuid.uuid4().hex,
         "iat": int(issued.timestamp()),
         "exp": int((issued + ttl).timestamp()),
     }
+    if user is not None:
+        claims["sub"] = validate_user(user)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -88,7 +106,13 @@ def decode_token(token: str, secret: str) -> Principal:
             token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["exp", "jti", "scope"]}
         )
         expires_at = datetime.fromtimestamp(claims["exp"], UTC)
-        return Principal(scope=str(claims["scope"]), jti=str(claims["jti"]), expires_at=expires_at)
+        sub = claims.get("sub")
+        return Principal(
+            scope=str(claims["scope"]),
+            jti=str(claims["jti"]),
+            expires_at=expires_at,
+            sub=validate_user(sub) if isinstance(sub, str) else None,
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthorized("the token has expired") from None
     except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, OSError):  # OSError: exp past year 9999

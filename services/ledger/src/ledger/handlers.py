@@ -4,43 +4,15 @@ a repeated flag updates its groups and poverty, and a cleared suspicion leaves t
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
-from typing import Any
 
 from baoxue_common.consumer import EventHandlers
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
-from baoxue_contracts.events.ledger import LedgerChange, LedgerEntryChanged
 from baoxue_contracts.events.verification import SuspectedDropoutFlagged, SuspicionCleared
 
 from ledger.adapters import repository as repo
+from ledger.changes import record_change
 from ledger.domain.ledgers import CLEARED, PENDING, can_clear, group_list, profile_changes
-
-
-def _tell(uow: UnitOfWork, entry: dict[str, Any], change: LedgerChange, day: date, previous: str | None) -> None:
-    """Emit the entry's new state for reporting."""
-    changed = LedgerEntryChanged(
-        ledger="suspected",
-        entry_id=entry["entry_id"],
-        change=change,
-        county_code=entry["county_code"],
-        school_code=entry["school_code"],
-        student_id=entry["student_id"],
-        status=entry["status"],
-        previous_status=previous,
-        source=entry["source"],
-        groups=tuple(entry["groups"]),
-        poverty_household=entry["poverty_household"],
-        changed_on=day,
-        flagged_on=entry["flagged_on"],
-    )
-    uow.emit(
-        changed,
-        region=entry["county_code"],
-        occurred_at=datetime.combine(day, time(12, 0), tzinfo=UTC),
-        school_code=entry["school_code"],
-        subject_id=entry["student_id"],
-    )
 
 
 async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -57,22 +29,24 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
         "groups": group_list(event.groups),
         "poverty_household": event.poverty_household,
         "flagged_on": event.flagged_on,
+        "national_id_hash": event.national_id_hash,
+        "sources": list(event.sources),
     }
     await repo.lock_suspicion(uow.session, event.suspicion_id)
     if early := await repo.take_early_clearing(uow.session, event.suspicion_id):
         row |= {"status": CLEARED, **early}  # its clearing came first: it enters already cleared
     if await repo.add_suspect(uow.session, row):
-        _tell(uow, row, "added", event.flagged_on, None)
+        await record_change(uow, "suspected", row, "added", event.flagged_on, None)
         return
     stored = await repo.suspect_of(uow.session, event.suspicion_id)
     if stored is None:
         return
-    changes = profile_changes(stored, event.groups, event.poverty_household)
+    changes = profile_changes(stored, event.groups, event.poverty_household, event.sources)
     if not changes:
         return  # a redelivery, or a re-flag that brings nothing new
     await repo.update_suspect(uow.session, stored["entry_id"], changes)
     # The status stays as it is: a re-flag never reopens a cleared suspect. A re-flag keeps its flag's date.
-    _tell(uow, stored | changes, "updated", event.flagged_on, stored["status"])
+    await record_change(uow, "suspected", stored | changes, "updated", event.flagged_on, stored["status"])
 
 
 async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -86,7 +60,7 @@ async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: Un
         return  # already cleared or confirmed, or a redelivery
     changes = {"status": CLEARED, "clear_reason": event.reason, "cleared_on": event.cleared_on}
     await repo.update_suspect(uow.session, stored["entry_id"], changes)
-    _tell(uow, stored | changes, "updated", event.cleared_on, stored["status"])
+    await record_change(uow, "suspected", stored | changes, "updated", event.cleared_on, stored["status"])
 
 
 EVENT_HANDLERS: EventHandlers = {SuspectedDropoutFlagged: [suspect_flagged], SuspicionCleared: [suspicion_cleared]}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from baoxue_contracts import Envelope, encode
 from baoxue_contracts.events.auth import TokenRevoked
 
-from baoxue_common.auth import decode_token, issue_token, validate_scope
+from baoxue_common.auth import decode_token, issue_token, validate_scope, validate_user
 from baoxue_common.kafka import ensure_topics, make_producer
 from baoxue_common.settings import get_settings
 
@@ -21,6 +21,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     sub = parser.add_subparsers(dest="token_command", required=True)
     issue = sub.add_parser("issue", help="print a new token (alone on stdout)")
     issue.add_argument("--scope", required=True, help="school:<code>, region:<code>, national or admin")
+    issue.add_argument("--user", default=None, help="the person using the token (recorded on what they do)")
     issue.add_argument("--ttl-days", type=int, default=None, help="lifetime in days (default BAOXUE_TOKEN_TTL_DAYS)")
     issue.set_defaults(run=_issue)
     revoke = sub.add_parser("revoke", help="revoke a token everywhere (read from the argument or stdin)")
@@ -33,11 +34,12 @@ def _issue(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         scope = validate_scope(args.scope)
+        user = validate_user(args.user) if args.user is not None else None
     except ValueError as exc:
         print(f"baoxue token issue: {exc}", file=sys.stderr)
         return 2
     ttl = timedelta(days=args.ttl_days or settings.token_ttl_days)
-    print(issue_token(scope, settings.token_secret, ttl=ttl))
+    print(issue_token(scope, settings.token_secret, ttl=ttl, user=user))
     return 0
 
 

@@ -1,6 +1,8 @@
-"""The three ledgers a county keeps (三本台账) and the states of a suspected-ledger entry.
+"""The three ledgers a county keeps (三本台账) and the states of their entries.
 
-Glossary: 待核实 pending, 核实中 verifying, 确认辍学 confirmed_dropout, 已排除 cleared.
+Glossary: 待核实 pending, 核实中 verifying, 确认辍学 confirmed_dropout, 已排除 cleared; 在读 enrolled,
+异地就读 studying_elsewhere, 送教上门 home_education, 休学 suspended, 失学 out_of_school, 辍学 dropout,
+复学 returned, 死亡 deceased, 出国(境) emigrated; 劝返中 open, 待巩固 returned, 待销号 closure_proposed, 已销号 closed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any, Literal
 
 LedgerName = Literal["school-age", "suspected", "dropouts"]
 LEDGER_KEYS: dict[str, str] = {"school-age": "school_age", "suspected": "suspected", "dropouts": "dropouts"}
+"""The ledger's name in paths → its name in events and tables."""
 LEDGER_LABELS: dict[str, str] = {
     "school-age": "适龄儿童台账",
     "suspected": "疑似辍学学生台账",
@@ -24,6 +27,37 @@ STATUS_LABELS: dict[str, str] = {
     "confirmed_dropout": "确认辍学",
     "cleared": "已排除",
 }
+SchoolAgeStatus = Literal[
+    "enrolled",
+    "studying_elsewhere",
+    "home_education",
+    "medical_leave",
+    "suspended",
+    "out_of_school",
+    "dropout",
+    "returned",
+    "deceased",
+    "emigrated",
+]
+SCHOOL_AGE_LABELS: dict[str, str] = {
+    "enrolled": "在读",
+    "studying_elsewhere": "异地就读",
+    "home_education": "送教上门",
+    "medical_leave": "因病缓学",
+    "suspended": "休学",
+    "out_of_school": "失学",
+    "dropout": "辍学",
+    "returned": "复学",
+    "deceased": "死亡",
+    "emigrated": "出国(境)",
+}
+CaseStatus = Literal["open", "returned", "closure_proposed", "closed"]
+CASE_LABELS: dict[str, str] = {
+    "open": "劝返中",
+    "returned": "已复学待巩固",
+    "closure_proposed": "待销号",
+    "closed": "已销号",
+}
 OPEN_STATUSES: frozenset[str] = frozenset({"pending", "verifying"})
 """The statuses of a suspect still open; only these can be cleared."""
 
@@ -33,9 +67,13 @@ def group_list(groups: Iterable[str]) -> list[str]:
     return sorted(set(groups))
 
 
-def profile_changes(stored: Mapping[str, Any], groups: Iterable[str], poverty_household: bool) -> dict[str, Any]:
-    """The columns a repeated flag changes on a stored entry (groups, poverty); empty when it brings nothing new."""
+def profile_changes(
+    stored: Mapping[str, Any], groups: Iterable[str], poverty_household: bool, sources: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The columns a repeated flag changes on a stored entry (groups, poverty, sources); empty when nothing new."""
     changes: dict[str, Any] = {}
+    if sources and sorted(stored.get("sources") or ()) != sorted(sources):
+        changes["sources"] = list(sources)
     if group_list(stored["groups"]) != group_list(groups):
         changes["groups"] = group_list(groups)
     if bool(stored["poverty_household"]) != poverty_household:
@@ -46,3 +84,12 @@ def profile_changes(stored: Mapping[str, Any], groups: Iterable[str], poverty_ho
 def can_clear(status: str) -> bool:
     """Whether a suspect in this status leaves the open suspects when its suspicion is cleared."""
     return status in OPEN_STATUSES
+
+
+def child_key(student_id: str | None, national_id_hash: str | None) -> str:
+    """How the ledgers name a child: the student number, else the ID number's blind index."""
+    if student_id:
+        return student_id
+    if national_id_hash:
+        return f"h:{national_id_hash}"
+    raise ValueError("a child needs a student number or an ID number's blind index")

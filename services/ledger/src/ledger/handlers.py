@@ -4,12 +4,15 @@ a repeated flag updates its groups and poverty, and a cleared suspicion leaves t
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from baoxue_common.consumer import EventHandlers
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
+from baoxue_contracts.base import Event
 from baoxue_contracts.events.verification import SuspectedDropoutFlagged, SuspicionCleared
 
+from ledger import case_lifecycle, school_age, timeline_feed
 from ledger.adapters import repository as repo
 from ledger.changes import record_change
 from ledger.domain.ledgers import CLEARED, PENDING, can_clear, group_list, profile_changes
@@ -63,4 +66,19 @@ async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: Un
     await record_change(uow, "suspected", stored | changes, "updated", event.cleared_on, stored["status"])
 
 
-EVENT_HANDLERS: EventHandlers = {SuspectedDropoutFlagged: [suspect_flagged], SuspicionCleared: [suspicion_cleared]}
+SUSPECT_HANDLERS: EventHandlers = {SuspectedDropoutFlagged: [suspect_flagged], SuspicionCleared: [suspicion_cleared]}
+
+
+def _combine(*registries: EventHandlers) -> EventHandlers:
+    """One registry from several: each event's handlers in the order the registries are given."""
+    combined: dict[type[Event], list[Any]] = {}
+    for registry in registries:
+        for event_type, handlers in registry.items():
+            combined.setdefault(event_type, []).extend(handlers)
+    return combined
+
+
+# The suspected ledger first, then the cases (which read it), the school-age ledger, and the timeline.
+EVENT_HANDLERS: EventHandlers = _combine(
+    SUSPECT_HANDLERS, case_lifecycle.HANDLERS, school_age.HANDLERS, timeline_feed.HANDLERS
+)

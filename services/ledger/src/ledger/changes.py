@@ -1,4 +1,7 @@
-"""Every change of a ledger entry is kept in the history (for as-of ledgers) and told to reporting."""
+"""Every change of a ledger entry is kept in the history (for as-of ledgers) and told to reporting.
+
+A removal keeps the entry's last state with `"removed": true`: an as-of ledger leaves such entries out.
+"""
 
 from __future__ import annotations
 
@@ -82,7 +85,8 @@ async def record_change(
 ) -> None:
     """Keep the entry's new state as of `day` and emit LedgerEntryChanged, in the unit of work's transaction."""
     event = entry_event(ledger, row, change, day, previous)
-    await history.keep(uow.session, ledger, row["county_code"], event.entry_id, day, jsonable(row))
+    kept = jsonable(row) | ({"removed": True} if change == "removed" else {})
+    await history.keep(uow.session, ledger, row["county_code"], event.entry_id, day, kept)
     uow.emit(
         event,
         region=row["county_code"],

@@ -14,9 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ledger.adapters.orm import cases, school_age, suspected, timeline
 from ledger.domain.timeline import ROLL_EVENTS
 
-# PostgreSQL takes at most 32,767 parameters in one statement: ten a line.
-MAX_ROWS = 3_000
-
 
 @dataclass(frozen=True, slots=True)
 class Child:
@@ -33,9 +30,9 @@ class Child:
 
 async def add_lines(session: AsyncSession, lines: Sequence[dict[str, Any]]) -> None:
     """Add many lines in one statement; a line whose event id is already there is left out (a redelivery)."""
-    for start in range(0, len(lines), MAX_ROWS):
-        chunk = list(lines[start : start + MAX_ROWS])
-        await session.execute(insert(timeline).values(chunk).on_conflict_do_nothing(index_elements=["event_id"]))
+    if lines:
+        # SQLAlchemy sends these as multi-row INSERTs ("insertmanyvalues", 1,000 rows each), compiled once and cached.
+        await session.execute(insert(timeline).on_conflict_do_nothing(index_elements=["event_id"]), list(lines))
 
 
 async def suspect_keys(session: AsyncSession, suspicion_id: UUID) -> tuple[str | None, str | None]:

@@ -3,6 +3,7 @@ number or ID number alike; a redelivery adds nothing; other counties and schools
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -196,6 +197,11 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
                 assert r.json()["errors"][0]["loc"] == ["path", "child_id"]
             assert (await timeline("G" + national_id(COUNTY, BIRTH, 99))).status_code == 404
             assert await scalar(stack.database_url, logged, masked) == before + 5, "one line per successful read"
+
+            # Two reads at once, by either number: both answered, both logged.
+            pair = await asyncio.gather(timeline(PUPIL), timeline(NUMBER, "national"))
+            assert [r.status_code for r in pair] == [200, 200]
+            assert await scalar(stack.database_url, logged, masked) == before + 7
 
             # Every successful read is in the access log: who, with which scope, which child (masked).
             conn_rows = await _reads(stack.database_url)

@@ -48,30 +48,23 @@ async def resolve(session: AsyncSession, student_id: str | None, national_id_has
     """The child named by a student number or an ID hash, with the other keys its rolls and lines link to it."""
     sids = {student_id} if student_id else set()
     hashes = {national_id_hash} if national_id_hash else set()
+    # Each lookup by an indexed column; a timeline line with a student number is keyed by it (child_key).
     if student_id:
-        for table in (school_age, timeline):
-            stmt = (
-                sa.select(table.c.national_id_hash)
-                .distinct()
-                .where(table.c.student_id == student_id, table.c.national_id_hash.is_not(None))
-            )
-            hashes |= set((await session.execute(stmt)).scalars())
+        for table, column in ((school_age, school_age.c.student_id), (timeline, timeline.c.child_key)):
+            found = sa.select(table.c.national_id_hash).distinct()
+            found = found.where(column == student_id, table.c.national_id_hash.is_not(None))
+            hashes |= set((await session.execute(found)).scalars())
     if hashes:
         for table in (school_age, timeline):
-            stmt = (
-                sa.select(table.c.student_id)
-                .distinct()
-                .where(table.c.national_id_hash.in_(hashes), table.c.student_id.is_not(None))
-            )
-            sids |= set((await session.execute(stmt)).scalars())
+            found = sa.select(table.c.student_id).distinct()
+            found = found.where(table.c.national_id_hash.in_(hashes), table.c.student_id.is_not(None))
+            sids |= set((await session.execute(found)).scalars())
     return Child(frozenset(sids), frozenset(hashes))
 
 
 def _of(child: Child) -> sa.ColumnElement[bool]:
-    """The lines of a child, under any of its keys."""
+    """The lines of a child, under any of its keys (by the indexes on child_key and national_id_hash)."""
     conditions = [timeline.c.child_key.in_(child.keys)]
-    if child.student_ids:
-        conditions.append(timeline.c.student_id.in_(child.student_ids))
     if child.hashes:
         conditions.append(timeline.c.national_id_hash.in_(child.hashes))
     return sa.or_(*conditions)

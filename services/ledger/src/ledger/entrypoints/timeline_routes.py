@@ -1,8 +1,9 @@
 """Routes of the ledger: a child's timeline, every event about the child oldest first, each read logged.
 
 Scope, object-level: admin and national see every line; a region token sees the lines of the child's
-counties it covers; a school token sees a child only while its latest roll line is at that school, and
-then the lines of its school and of its school's cases. A child the caller may not see is a 403, not a
+counties it covers; a school token sees a child only while its latest roll line (StudentEnrolled or
+StudentUpdated: a pupil who left keeps it, so the school follows its dropout) is at that school, and then the
+lines naming its school and those of its school's cases. A child the caller may not see is a 403, not a
 404: the caller already holds the child's number, and a clear refusal is easier to audit than a silence.
 """
 

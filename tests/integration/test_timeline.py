@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid5
 
 import httpx
 from baoxue_common.devstack import ServiceProcess
@@ -16,7 +17,13 @@ from baoxue_common.testing import national_id
 from baoxue_contracts import Envelope
 from baoxue_contracts.base import Event
 from baoxue_contracts.events.attendance import AbsenceRecorded, PresenceRecorded, StudentEnrolled
-from baoxue_contracts.events.verification import DropoutConfirmed, SuspectedDropoutFlagged, VerificationAssigned
+from baoxue_contracts.events.verification import (
+    DropoutConfirmed,
+    HouseholdChild,
+    HouseholdRegisterChanged,
+    SuspectedDropoutFlagged,
+    VerificationAssigned,
+)
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH
@@ -62,6 +69,23 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
         reason="a child of school age seen at home",
         national_id_hash=hashed,
     )
+    household = HouseholdRegisterChanged(
+        county_code=COUNTY,
+        as_of=at(-1).date(),
+        part=1,
+        parts=1,
+        children=(
+            HouseholdChild(
+                national_id_hash=hashed,
+                masked_id=mask_national_id(NUMBER),
+                gender="F",
+                birth_date=BIRTH,
+                hukou_county_code=COUNTY,
+                residence_county_code=COUNTY,
+            ),
+        ),
+        removed=("ef" * 32,),
+    )
     enrolled = StudentEnrolled(
         student_id=PUPIL,
         school_code=SCHOOL,
@@ -99,9 +123,11 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
         # Published out of their order in time, on four topics: the timeline orders them by when they happened.
         checks = [wrap(assigned, "verification", 6), wrap(confirmed, "verification", 7)]
         flags = [wrap(field, "verification", 0), wrap(flagged, "verification", 5)]
+        register = wrap(household, "verification", -1)
+        household_line = str(uuid5(register.event_id, hashed))  # one line per child the change names
         roll = [wrap(enrolled, "attendance-ingest", 1)]
         published = {str(e.event_id) for e in [*checks, *flags, *roll, *absences]}
-        await produce(producer, confirmed.topic, checks)
+        await produce(producer, confirmed.topic, [register, *checks])
         await produce(producer, flagged.topic, flags)
         await produce(producer, enrolled.topic, roll)
         await produce(producer, AbsenceRecorded.topic, absences)
@@ -146,9 +172,25 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
             body = (await timeline(PUPIL)).text
             assert NUMBER not in body and hashed not in body and "赵小红" not in body
 
+            # The household register's line, by ID hash, comes first; it is the child's only one of that change.
+            items = (await timeline(PUPIL)).json()["items"]
+            assert [(i["event_id"], i["event_type"], i["actor"], i["student"]) for i in items[:1]] == [
+                (household_line, "HouseholdRegisterChanged", None, None)
+            ]
+            assert items[0]["summary"] == {
+                "register": "household",
+                "as_of": str(at(-1).date()),
+                "change": "added_or_changed",
+                "hukou_county_code": COUNTY,
+                "residence_county_code": COUNTY,
+            }
+            assert datetime.fromisoformat(items[0]["occurred_at"]) == at(-1)
+            assert sum(i["event_type"] == "HouseholdRegisterChanged" for i in items) == 1
+            published.add(household_line)
+
             # By ID number: the same child, the same lines.
-            assert await own_lines(NUMBER) == lines
-            assert await own_lines(NUMBER.lower()) == lines
+            assert await own_lines(NUMBER) == [items[0], *lines]
+            assert await own_lines(NUMBER.lower()) == [items[0], *lines]
 
             # A redelivered absence adds nothing (the presence after it shows the redelivery was applied).
             presence = PresenceRecorded(
@@ -157,9 +199,10 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
             again = absences[1].model_copy()
             published.add(str(presence_id := uuid.uuid4()))
             await produce(producer, AbsenceRecorded.topic, [again, wrap(presence, "attendance-ingest", 8, presence_id)])
-            await eventually(lambda: _has(own_lines(PUPIL), 8))
+            await eventually(lambda: _has(own_lines(PUPIL), 9))
             after = await own_lines(PUPIL)
-            assert [i["event_type"] for i in after] == [i["event_type"] for i in lines] + ["PresenceRecorded"]
+            expected = ["HouseholdRegisterChanged"] + [i["event_type"] for i in lines] + ["PresenceRecorded"]
+            assert [i["event_type"] for i in after] == expected
             assert (
                 await scalar(
                     stack.database_url, "SELECT count(*) FROM ledger.timeline WHERE event_id = $1", again.event_id
@@ -186,7 +229,7 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
             r = await timeline(PUPIL, f"school:{SCHOOL}")
             assert r.status_code == 200, r.text
             school_lines = [i["event_type"] for i in r.json()["items"] if i["event_id"] in published]
-            assert school_lines == [i["event_type"] for i in after[1:]], "the field line names no school"
+            assert school_lines == [i["event_type"] for i in after[2:]], "the register and field lines name no school"
             for scope in ("region:140100", "region:140000", "national", "admin"):
                 assert (await timeline(PUPIL, scope)).status_code == 200, scope
 

@@ -20,6 +20,7 @@ from baoxue_contracts.events.attendance import (
 from baoxue_contracts.events.verification import (
     DropoutConfirmed,
     EarlyWarningRaised,
+    HouseholdRegisterChanged,
     ReviewRaised,
     SuspectedDropoutFlagged,
     SuspicionCleared,
@@ -29,7 +30,7 @@ from baoxue_contracts.events.verification import (
 
 from ledger.adapters import history
 from ledger.adapters import timeline_repository as repo
-from ledger.domain.timeline import line_of
+from ledger.domain.timeline import household_lines, line_of
 
 
 async def add_line(event: Event, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -49,6 +50,13 @@ async def add_attendance_lines(batch: Sequence[tuple[Event, Envelope]], uow: Uni
     await repo.add_lines(uow.session, lines)
 
 
+async def add_household_lines(batch: Sequence[tuple[HouseholdRegisterChanged, Envelope]], uow: UnitOfWork) -> None:
+    """A line per child a household-register change names, a poll's worth in one statement."""
+    await repo.add_lines(
+        uow.session, [line.values() for event, envelope in batch for line in household_lines(event, envelope)]
+    )
+
+
 HANDLERS: EventHandlers = {
     StudentEnrolled: [add_line],
     StudentUpdated: [add_line],
@@ -64,4 +72,5 @@ HANDLERS: EventHandlers = {
     VerificationOverdue: [add_line],
     DropoutConfirmed: [add_line],
     SuspicionCleared: [add_line],
+    HouseholdRegisterChanged: [batched(add_household_lines)],
 }

@@ -13,7 +13,7 @@ from baoxue_contracts import Envelope
 from baoxue_contracts.base import Event
 from baoxue_contracts.events import attendance as att
 from baoxue_contracts.events import verification as ver
-from ledger.domain.timeline import SUMMARY_FIELDS, line_of, masked_key, parse_child_id, scrub
+from ledger.domain.timeline import SUMMARY_FIELDS, household_lines, line_of, masked_key, parse_child_id, scrub
 from ledger.timeline_feed import HANDLERS
 
 COUNTY, SCHOOL = "140122", "1401220001"
@@ -224,8 +224,32 @@ def test_each_event_names_who_did_it_and_summarises_plainly(event: Event, actor:
 
 
 def test_every_event_type_the_timeline_takes_has_a_summary_and_a_case_here() -> None:
-    taken = {cls.event_type for cls in HANDLERS}
+    taken = {cls.event_type for cls in HANDLERS} - {"HouseholdRegisterChanged"}  # a line per child: below
     assert taken == set(SUMMARY_FIELDS) == {event.event_type for event, _, _ in CASES}
+
+
+def test_a_household_register_change_gives_a_line_per_child_by_id_hash() -> None:
+    other = "cd" * 32
+    child = {"national_id_hash": HASH, "masked_id": NUMBER[:4] + "*" * 10 + NUMBER[-4:], "gender": "F"}
+    child |= {"birth_date": BIRTH, "hukou_county_code": COUNTY, "residence_county_code": "140181"}
+    event = ver.HouseholdRegisterChanged(
+        county_code=COUNTY, as_of=DAY, part=1, parts=1, children=(child,), removed=(other,)
+    )
+    envelope = wrap(event)
+    lines = household_lines(event, envelope)
+    assert [(line.child_key, line.national_id_hash, line.student_id, line.actor) for line in lines] == [
+        (f"h:{HASH}", HASH, None, None),
+        (f"h:{other}", other, None, None),
+    ]
+    assert [line.summary for line in lines] == [
+        {"register": "household", "as_of": "2026-10-12", "change": "added_or_changed"}
+        | {"hukou_county_code": COUNTY, "residence_county_code": "140181"},
+        {"register": "household", "as_of": "2026-10-12", "change": "removed"},
+    ]
+    ids = [line.event_id for line in lines]
+    assert len(set(ids)) == 2 and envelope.event_id not in ids
+    assert ids == [line.event_id for line in household_lines(event, envelope)], "a redelivery: the same ids"
+    assert NUMBER[4:-4] not in json.dumps([line.summary for line in lines])
 
 
 def test_the_roll_lines_carry_the_id_hash_and_a_suspect_without_a_pupil_is_keyed_by_it() -> None:

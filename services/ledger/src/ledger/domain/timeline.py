@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from baoxue_common.pii import check_national_id, mask_national_id
 from baoxue_contracts import Envelope
 from baoxue_contracts.base import Event
+from baoxue_contracts.events.verification import HouseholdRegisterChanged
 
 from ledger.domain.ledgers import child_key
 
@@ -147,6 +148,42 @@ def line_of(
         county_code=envelope.region,
         event_id=envelope.event_id,
     )
+
+
+def household_lines(event: HouseholdRegisterChanged, envelope: Envelope) -> list[Line]:
+    """A line per child a household-register change names (户籍): added or changed, or removed.
+
+    One event names many children; each line's id is derived from the event's id and the child's blind index, so
+    a redelivery adds nothing. The event does not say who uploaded the register: no actor.
+    """
+    common = {"register": "household", "as_of": event.as_of.isoformat()}
+    found = [
+        (
+            child.national_id_hash,
+            "added_or_changed",
+            {
+                "hukou_county_code": child.hukou_county_code,
+                "residence_county_code": child.residence_county_code,
+            },
+        )
+        for child in event.children
+    ]
+    found += [(hashed, "removed", {}) for hashed in event.removed]
+    return [
+        Line(
+            child_key=child_key(None, hashed),
+            event_type=envelope.event_type,
+            producer=envelope.producer,
+            occurred_at=envelope.occurred_at,
+            actor=None,
+            summary={**common, "change": change, **facts},
+            student_id=None,
+            national_id_hash=hashed,
+            county_code=envelope.region,
+            event_id=uuid5(envelope.event_id, hashed),
+        )
+        for hashed, change, facts in found
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,7 +80,7 @@ async def load(uow: UnitOfWork, case_id: UUID, principal: Principal) -> Row:
     return case
 
 
-def _fields(case: Mapping[str, Any]) -> dict[str, Any]:
+def case_fields(case: Mapping[str, Any]) -> dict[str, Any]:
     """What every case event says about the case."""
     return {k: case[k] for k in ("case_id", "county_code", "school_code", "student_id")}
 
@@ -110,7 +110,12 @@ async def changed(
 
 
 async def note(
-    uow: UnitOfWork, caller: Caller, case: Mapping[str, Any], event_type: str, summary: Mapping[str, Any], event_id: UUID | None
+    uow: UnitOfWork,
+    caller: Caller,
+    case: Mapping[str, Any],
+    event_type: str,
+    summary: Mapping[str, Any],
+    event_id: UUID | None,
 ) -> None:
     """A line on the child's timeline for this case."""
     await history.note(
@@ -190,7 +195,7 @@ async def record_attempt(runtime: ServiceRuntime, principal: Principal, case_id:
         attempt = await repo.add_attempt(uow.session, row)
         after = await repo.update_case(uow.session, case_id, {})
         fields = {k: row[k] for k in ("attempt_id", "attempted_on", "method", "by", "outcome", "note", "recorded_by")}
-        event = ev.PersuasionAttemptRecorded(**_fields(case), **fields)
+        event = ev.PersuasionAttemptRecorded(**case_fields(case), **fields)
         await changed(uow, caller, case, after, event, event.event_type, fields)
         await uow.commit()
     return attempt
@@ -213,7 +218,7 @@ async def escalate(runtime: ServiceRuntime, principal: Principal, case_id: UUID,
             values["order_deadline"] = deadline
         after = await repo.update_case(uow.session, case_id, values)
         event = ev.CaseEscalated(
-            **_fields(case),
+            **case_fields(case),
             level=level,
             previous_level=previous,
             escalated_on=day,
@@ -246,7 +251,7 @@ async def confirm_return(runtime: ServiceRuntime, principal: Principal, case_id:
         after = await repo.update_case(uow.session, case_id, values)
         due = await consolidation.due_on(uow.session, case["county_code"], day)
         event = ev.ReturnConfirmed(
-            **{**_fields(case), "school_code": school},
+            **{**case_fields(case), "school_code": school},
             returned_on=day,
             placement=body["placement"],
             consolidation_due_on=due,
@@ -270,7 +275,11 @@ async def record_cause(runtime: ServiceRuntime, principal: Principal, case_id: U
             others = rules.check_cause(case, body["main"], body.get("others", ()))
         after = await repo.update_case(uow.session, case_id, {"cause_main": body["main"], "cause_others": others})
         event = ev.CaseCauseRecorded(
-            **_fields(case), main=body["main"], others=tuple(others), recorded_on=caller.today, recorded_by=caller.actor
+            **case_fields(case),
+            main=body["main"],
+            others=tuple(others),
+            recorded_on=caller.today,
+            recorded_by=caller.actor,
         )
         await changed(uow, caller, case, after, event, event.event_type, {"main": body["main"], "others": others})
         result = await view(uow, after, caller.today)

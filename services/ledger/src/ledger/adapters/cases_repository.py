@@ -34,12 +34,16 @@ async def update_case(session: AsyncSession, case_id: UUID, values: dict[str, An
 
 async def add_assignee(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
     """Name a person working on a case."""
-    return dict((await session.execute(sa.insert(case_assignees).values(**row).returning(*case_assignees.c))).one()._mapping)
+    return dict(
+        (await session.execute(sa.insert(case_assignees).values(**row).returning(*case_assignees.c))).one()._mapping
+    )
 
 
 async def add_attempt(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
     """Record an attempt to persuade the family."""
-    return dict((await session.execute(sa.insert(case_attempts).values(**row).returning(*case_attempts.c))).one()._mapping)
+    return dict(
+        (await session.execute(sa.insert(case_attempts).values(**row).returning(*case_attempts.c))).one()._mapping
+    )
 
 
 async def add_escalation(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +54,9 @@ async def add_escalation(session: AsyncSession, row: dict[str, Any]) -> dict[str
 
 async def add_transfer(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:
     """Offer a case to another county."""
-    return dict((await session.execute(sa.insert(case_transfers).values(**row).returning(*case_transfers.c))).one()._mapping)
+    return dict(
+        (await session.execute(sa.insert(case_transfers).values(**row).returning(*case_transfers.c))).one()._mapping
+    )
 
 
 async def pending_transfer(session: AsyncSession, case_id: UUID) -> dict[str, Any] | None:
@@ -87,10 +93,10 @@ async def case_view(session: AsyncSession, case: dict[str, Any]) -> dict[str, An
     return {
         **case,
         "assignees": await _rows(session, assignees.order_by(case_assignees.c.added_at, case_assignees.c.assignee_id)),
-        "attempts": await _rows(
-            session, attempts.order_by(case_attempts.c.attempted_on, case_attempts.c.recorded_at)
-        ),
+        "attempts": await _rows(session, attempts.order_by(case_attempts.c.attempted_on, case_attempts.c.recorded_at)),
         "escalations": await _rows(session, escalations.order_by(case_escalations.c.recorded_at)),
-        "transfers": await _rows(session, transfers.order_by(case_transfers.c.requested_on, case_transfers.c.transfer_id)),
+        "transfers": await _rows(
+            session, transfers.order_by(case_transfers.c.requested_on, case_transfers.c.transfer_id)
+        ),
         "timeline": await _rows(session, lines.order_by(timeline.c.occurred_at, timeline.c.seq)),
     }

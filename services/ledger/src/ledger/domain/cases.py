@@ -55,19 +55,19 @@ def next_level(current: str | None) -> str | None:
     """The only level a case at `current` may move up to; None above the top."""
     if current is None:
         return ESCALATION_ORDER[0]
-    index = ESCALATION_ORDER.index(current)  # type: ignore[arg-type]
+    index = ESCALATION_ORDER.index(current)
     return ESCALATION_ORDER[index + 1] if index + 1 < len(ESCALATION_ORDER) else None
 
 
-def check_escalation(
-    case: Mapping[str, Any], level: str, day: date, deadline: date | None, today: date
-) -> str | None:
+def check_escalation(case: Mapping[str, Any], level: str, day: date, deadline: date | None, today: date) -> str | None:
     """Check a move up the ladder; return the level it leaves (None for the first)."""
     ensure_not_closed(case, "an escalation")
+    if level not in ESCALATION_ORDER:
+        raise broken(f"{level} is not an escalation level", "level")
     current = case["escalation_level"]
     expected = next_level(current)
     if level != expected:
-        if current is not None and ESCALATION_ORDER.index(level) <= ESCALATION_ORDER.index(current):  # type: ignore[arg-type]
+        if current is not None and ESCALATION_ORDER.index(level) <= ESCALATION_ORDER.index(current):
             how = "repeats" if level == current else "goes down from"
             raise conflict(f"escalation to {level} {how} the current level {current}; levels only go up")
         if expected is None:
@@ -116,6 +116,8 @@ def check_transfer(case: Mapping[str, Any], to_county: str, pending: Mapping[str
     ensure_not_closed(case, "a transfer")
     if pending is not None:
         raise conflict(f"a transfer to {pending['to_county_code']} is already pending")
+    if to_county.endswith("00"):
+        raise broken(f"{to_county} is a city or province, not a county", "to_county_code")
     if to_county == case["county_code"]:
         raise broken(f"the case already belongs to county {to_county}", "to_county_code")
 

@@ -58,10 +58,13 @@ def case_rules() -> Iterator[None]:
         raise Unprocessable(refusal.detail, errors=[{"loc": refusal.loc, "msg": refusal.detail}]) from refusal
 
 
-def ensure_may_see(principal: Principal, case: Mapping[str, Any], pending: Mapping[str, Any] | None) -> None:
-    """The case's county (or its school), or the county a pending transfer offers it to."""
-    if pending is not None and covers(principal, pending["to_county_code"], None):
-        return
+def ensure_may_see(principal: Principal, case: Mapping[str, Any], transfers: list[Row]) -> None:
+    """The case's county (or its school); the county a pending transfer offers it to; a county it left (read only)."""
+    for t in transfers:
+        if t["status"] == rules.PENDING and covers(principal, t["to_county_code"], None):
+            return
+        if t["status"] == rules.ACCEPTED and covers(principal, t["from_county_code"], None):
+            return
     ensure_covers(principal, case["county_code"], case["school_code"], f"case {case['case_id']}")
 
 
@@ -145,7 +148,7 @@ async def read_case(runtime: ServiceRuntime, principal: Principal, case_id: UUID
         case = await repo.case_of(uow.session, case_id)
         if case is None:
             raise NotFound(f"no case {case_id}")
-        ensure_may_see(principal, case, await repo.pending_transfer(uow.session, case_id))
+        ensure_may_see(principal, case, await repo.transfers_of(uow.session, case_id))
         await history.log_read(
             uow.session,
             actor=principal.actor,

@@ -17,7 +17,7 @@ from ledger.adapters import cases_repository as repo
 from ledger.case_commands import Caller, Row, case_fields, case_rules, changed, ensure_not_school, load, note, view
 from ledger.changes import record_change
 from ledger.domain import cases as rules
-from ledger.entrypoints.scopes import covers
+from ledger.entrypoints.scopes import covers, ensure_covers
 
 
 async def approve_closure(runtime: ServiceRuntime, principal: Principal, case_id: UUID, body: Mapping[str, Any]) -> Row:
@@ -107,12 +107,13 @@ async def _pending_for(uow: Any, principal: Principal, case_id: UUID, answer: st
     if case is None:
         raise NotFound(f"no case {case_id}")
     pending = await repo.pending_transfer(uow.session, case_id)
-    if pending is None or not covers(principal, pending["to_county_code"], None):
-        receiving = pending["to_county_code"] if pending else "no county"
+    if pending is None:
+        ensure_covers(principal, case["county_code"], case["school_code"], f"case {case_id}")
+    elif not covers(principal, pending["to_county_code"], None):
+        receiving = pending["to_county_code"]
         raise Forbidden(f"scope {principal.scope} is not the county case {case_id} is offered to ({receiving})")
     with case_rules():
-        rules.check_transfer_answer(case, pending, answer)
-    return case, pending
+        return case, rules.check_transfer_answer(case, pending, answer)
 
 
 async def accept_transfer(runtime: ServiceRuntime, principal: Principal, case_id: UUID) -> Row:

@@ -10,6 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.adapters.orm import case_assignees, case_attempts, case_escalations, case_transfers, cases, timeline
 
+# Transfers of one day in the order they happened: answered ones before the one still pending.
+TRANSFER_ORDER = (
+    case_transfers.c.requested_on,
+    case_transfers.c.answered_on.asc().nulls_last(),
+    case_transfers.c.transfer_id,
+)
+
 
 def _one(row: sa.Row[Any] | None) -> dict[str, Any] | None:
     return dict(row._mapping) if row is not None else None
@@ -65,6 +72,12 @@ async def pending_transfer(session: AsyncSession, case_id: UUID) -> dict[str, An
     return _one((await session.execute(stmt)).first())
 
 
+async def transfers_of(session: AsyncSession, case_id: UUID) -> list[dict[str, Any]]:
+    """Every transfer of a case, oldest first."""
+    stmt = sa.select(case_transfers).where(case_transfers.c.case_id == case_id)
+    return await _rows(session, stmt.order_by(*TRANSFER_ORDER))
+
+
 async def answer_transfer(session: AsyncSession, transfer_id: UUID, values: dict[str, Any]) -> dict[str, Any]:
     """Record the receiving county's answer to a transfer."""
     stmt = (
@@ -86,7 +99,6 @@ async def case_view(session: AsyncSession, case: dict[str, Any]) -> dict[str, An
     assignees = sa.select(case_assignees).where(case_assignees.c.case_id == case_id)
     attempts = sa.select(case_attempts).where(case_attempts.c.case_id == case_id)
     escalations = sa.select(case_escalations).where(case_escalations.c.case_id == case_id)
-    transfers = sa.select(case_transfers).where(case_transfers.c.case_id == case_id)
     lines = sa.select(
         timeline.c.event_type, timeline.c.producer, timeline.c.occurred_at, timeline.c.actor, timeline.c.summary
     ).where(timeline.c.case_id == case_id)
@@ -95,8 +107,6 @@ async def case_view(session: AsyncSession, case: dict[str, Any]) -> dict[str, An
         "assignees": await _rows(session, assignees.order_by(case_assignees.c.added_at, case_assignees.c.assignee_id)),
         "attempts": await _rows(session, attempts.order_by(case_attempts.c.attempted_on, case_attempts.c.recorded_at)),
         "escalations": await _rows(session, escalations.order_by(case_escalations.c.recorded_at)),
-        "transfers": await _rows(
-            session, transfers.order_by(case_transfers.c.requested_on, case_transfers.c.transfer_id)
-        ),
+        "transfers": await transfers_of(session, case_id),
         "timeline": await _rows(session, lines.order_by(timeline.c.occurred_at, timeline.c.seq)),
     }

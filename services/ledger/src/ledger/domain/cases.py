@@ -15,6 +15,7 @@ from baoxue_contracts.events.ledger import ESCALATION_ORDER
 
 CLOSED, OPEN, RETURNED, PROPOSED = "closed", "open", "returned", "closure_proposed"
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
+Row = dict[str, Any]
 
 
 class Refusal(Exception):
@@ -122,11 +123,12 @@ def check_transfer(case: Mapping[str, Any], to_county: str, pending: Mapping[str
         raise broken(f"the case already belongs to county {to_county}", "to_county_code")
 
 
-def check_transfer_answer(case: Mapping[str, Any], pending: Mapping[str, Any] | None, answer: str) -> None:
-    """Only a pending transfer is accepted or rejected."""
+def check_transfer_answer(case: Mapping[str, Any], pending: Row | None, answer: str) -> Row:
+    """Only a pending transfer is accepted or rejected; return it."""
     if pending is None:
         raise conflict(f"no pending transfer to {answer}")
     ensure_not_closed(case, f"{answer} of a transfer")
+    return pending
 
 
 def order_overdue(case: Mapping[str, Any], today: date) -> bool:

@@ -1,7 +1,9 @@
 """Thin routes of the dropout cases (劝返个案): one read and the commands on a case.
 
 Every path names a case: an unknown case is 404 for everyone; a case that exists but lies outside the caller's
-scope is 403 (the case's county or a region above it, its school, or the county a pending transfer offers it to).
+scope is 403. In scope: the case's county or a region above it, its school, the county a pending transfer offers
+it to (read, accept, reject), and a county the case was transferred away from (read only: it sees the outcome).
+Close-out decisions and transfers need a region token.
 """
 
 from __future__ import annotations

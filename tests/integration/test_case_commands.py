@@ -374,6 +374,15 @@ async def test_a_transfer_accepted_moves_the_case_and_a_rejected_one_keeps_it(
     assert (accepted["county_code"], accepted["transfer_to"]) == (OTHER_COUNTY, None)
     await receiving.ok(201, "POST", moved, "/attempts", attempt(-1))
     await sending.refused(403, "POST", moved, "/attempts", attempt(-1))
+    # The school it left no longer acts on it; the school it returns to in the receiving county does.
+    left_school = Api(http, base, stack.token(f"school:{SCHOOL}"))
+    new_school = Api(http, base, stack.token(f"school:{RECEIVING_SCHOOL}", user="孙老师"))
+    await left_school.refused(403, "POST", moved, "/attempts", attempt(-1))
+    await new_school.refused(403, "GET", moved, "")
+    back = {"school_code": RECEIVING_SCHOOL, "date": day(0), "placement": "regular"}
+    returned = await receiving.ok(200, "POST", moved, "/return", back)
+    assert (returned["school_code"], returned["return_school_code"]) == (RECEIVING_SCHOOL, RECEIVING_SCHOOL)
+    assert (await new_school.get(moved))["status"] == "returned"
     # The sending county still reads the case, and sees the outcome.
     outcome = (await sending.get(moved))["transfers"]
     assert [(t["status"], t["answered_by"]) for t in outcome] == [("accepted", "钱科长")]
@@ -390,18 +399,31 @@ async def test_a_transfer_accepted_moves_the_case_and_a_rejected_one_keeps_it(
     assert [(t["status"], t["answer_reason"]) for t in stayed["transfers"]] == [("rejected", "查无此人")]
     await receiving.refused(403, "GET", kept, "")
 
+    # The sending county keeps the case's last state there, marked as gone to the receiving county.
+    kept_states = (
+        "SELECT county_code, row->>'transferred_to' FROM ledger.ledger_history WHERE entry_id = $1 ORDER BY seq"
+    )
+    conn = await asyncpg.connect(db)
+    try:
+        states = [tuple(r) for r in await conn.fetch(kept_states, moved)]
+    finally:
+        await conn.close()
+    assert states == [(COUNTY, None), (COUNTY, OTHER_COUNTY), *[(OTHER_COUNTY, None)] * 3]
+
     await relayed(db)
     cases = [e for _, e in await topic_events(stack.bootstrap, CASES, lambda e: e.subject_id == pupil)]
     assert [e.event_type for e in cases] == [
         "CaseTransferRequested",
         "CaseTransferAccepted",
         "PersuasionAttemptRecorded",
+        "ReturnConfirmed",
     ]
     assert (cases[1].county_code, cases[1].to_county_code, cases[1].accepted_by) == (COUNTY, OTHER_COUNTY, "钱科长")
     changes = [e for _, e in await topic_events(stack.bootstrap, LEDGER, lambda e: e.subject_id == pupil)]
-    assert [(e.change, e.county_code) for e in changes] == [
-        ("updated", COUNTY),
-        ("removed", COUNTY),
-        ("added", OTHER_COUNTY),
-        ("updated", OTHER_COUNTY),
+    assert [(e.change, e.county_code, e.school_code, e.status) for e in changes] == [
+        ("updated", COUNTY, SCHOOL, "open"),
+        ("removed", COUNTY, SCHOOL, "open"),
+        ("added", OTHER_COUNTY, None, "open"),
+        ("updated", OTHER_COUNTY, None, "open"),
+        ("updated", OTHER_COUNTY, RECEIVING_SCHOOL, "returned"),
     ]

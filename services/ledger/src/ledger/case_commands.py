@@ -243,7 +243,7 @@ async def confirm_return(runtime: ServiceRuntime, principal: Principal, case_id:
         day, school = body["date"], body["school_code"]
         with case_rules():
             rules.check_return(case, day, caller.today)
-        values = {
+        values: Row = {
             "status": rules.RETURNED,
             "returned_on": day,
             "return_school_code": school,
@@ -251,6 +251,8 @@ async def confirm_return(runtime: ServiceRuntime, principal: Principal, case_id:
             "return_recorded_by": caller.actor,
             "consolidation_from": day,
         }
+        if case["school_code"] is None:  # a case taken from another county: the school it returns to holds it
+            values["school_code"] = school
         after = await repo.update_case(uow.session, case_id, values)
         due = await consolidation.due_on(uow.session, case["county_code"], day)
         event = ev.ReturnConfirmed(

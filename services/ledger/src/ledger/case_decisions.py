@@ -124,8 +124,11 @@ async def accept_transfer(runtime: ServiceRuntime, principal: Principal, case_id
         to_county = pending["to_county_code"]
         answer = {"status": rules.ACCEPTED, "answered_on": caller.today, "answered_by": caller.actor}
         await repo.answer_transfer(uow.session, pending["transfer_id"], answer)
-        after = await repo.update_case(uow.session, case_id, {"county_code": to_county, "transfer_to": None})
-        left = {**after, "county_code": case["county_code"]}
+        # The child has no school in the receiving county until it returns: the school it left no longer acts.
+        moved = {"county_code": to_county, "school_code": None, "transfer_to": None}
+        after = await repo.update_case(uow.session, case_id, moved)
+        # The sending county's last kept state: marked as gone, so its as-of ledgers leave the case out from today.
+        left = {**after, **case_fields(case), "transferred_to": to_county}
         await record_change(uow, "dropouts", left, "removed", caller.today, case["status"])
         await record_change(uow, "dropouts", after, "added", caller.today, None)
         event = ev.CaseTransferAccepted(

@@ -163,9 +163,10 @@ async def test_a_case_climbs_the_ladder_returns_and_is_closed_by_a_second_person
         day(-1),
         True,
     )
-    await worker.ok(
-        201, "POST", case_id, "/escalations", {"level": "judicial_document", "date": day(-1), "issued_by": "县人民法院"}
-    )
+    judicial = {"level": "judicial_document", "date": day(-9), "issued_by": "县人民法院"}
+    problem = await worker.refused(422, "POST", case_id, "/escalations", judicial)
+    assert "before the previous level's date" in problem["detail"]
+    await worker.ok(201, "POST", case_id, "/escalations", {**judicial, "date": day(-1)})
     assert (await worker.get(case_id))["order_overdue"] is False
 
     cause = await worker.ok(

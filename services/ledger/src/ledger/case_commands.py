@@ -105,8 +105,8 @@ async def changed(
             event,
             region=before["county_code"],
             occurred_at=caller.now,
-            school_code=before["school_code"],
-            subject_id=before["student_id"],
+            school_code=after["school_code"],
+            subject_id=after["student_id"],
         )
         event_id = envelope.event_id
     await note(uow, caller, after, event_type, summary, event_id)
@@ -212,6 +212,7 @@ async def escalate(runtime: ServiceRuntime, principal: Principal, case_id: UUID,
         level, day, deadline = body["level"], body["date"], body.get("deadline")
         with case_rules():
             previous = rules.check_escalation(case, level, day, deadline, caller.today)
+            rules.ensure_after_previous(day, await repo.last_escalation_on(uow.session, case_id))
         row = {"case_id": case_id, "level": level, "escalated_on": day, "deadline": deadline}
         escalation = await repo.add_escalation(
             uow.session, {**row, "issued_by": body["issued_by"], "recorded_by": caller.actor}

@@ -161,3 +161,12 @@ def test_an_order_is_overdue_when_its_deadline_passed_with_the_child_not_back(
     changes: dict[str, Any], overdue: bool
 ) -> None:
     assert rules.order_overdue(case(**changes), TODAY) is overdue
+
+
+def test_a_level_is_not_dated_before_the_level_below_it() -> None:
+    rules.ensure_after_previous(DAY, None)
+    rules.ensure_after_previous(DAY, DAY)
+    refusal = refused(
+        422, "before the previous level's date", rules.ensure_after_previous, DAY, DAY + timedelta(days=1)
+    )
+    assert refusal.loc == ["body", "date"]

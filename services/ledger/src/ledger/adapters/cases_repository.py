@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -57,6 +58,13 @@ async def add_escalation(session: AsyncSession, row: dict[str, Any]) -> dict[str
     """Record a step up the legal ladder."""
     stmt = sa.insert(case_escalations).values(**row).returning(*case_escalations.c)
     return dict((await session.execute(stmt)).one()._mapping)
+
+
+async def last_escalation_on(session: AsyncSession, case_id: UUID) -> date | None:
+    """The date of the case's highest level so far, if any."""
+    stmt = sa.select(sa.func.max(case_escalations.c.escalated_on)).where(case_escalations.c.case_id == case_id)
+    found: date | None = await session.scalar(stmt)
+    return found
 
 
 async def add_transfer(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]:

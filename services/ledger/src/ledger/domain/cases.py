@@ -83,6 +83,12 @@ def check_escalation(case: Mapping[str, Any], level: str, day: date, deadline: d
     return current  # type: ignore[no-any-return]
 
 
+def ensure_after_previous(day: date, previous_on: date | None) -> None:
+    """A level is not dated before the level below it."""
+    if previous_on is not None and day < previous_on:
+        raise broken(f"{day} is before the previous level's date {previous_on}", "date")
+
+
 def check_return(case: Mapping[str, Any], day: date, today: date) -> None:
     """Only an open case records a return."""
     if case["status"] in (RETURNED, PROPOSED, CLOSED):

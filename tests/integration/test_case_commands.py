@@ -173,6 +173,10 @@ async def test_a_case_climbs_the_ladder_returns_and_is_closed_by_a_second_person
         200, "PUT", case_id, "/cause", {"main": "learning_difficulty", "others": ["family_poverty"]}
     )
     assert (cause["cause_main"], cause["cause_others"]) == ("learning_difficulty", ["family_poverty"])
+    again = await worker.ok(
+        200, "PUT", case_id, "/cause", {"main": "learning_difficulty", "others": ["family_poverty"]}
+    )
+    assert again["version"] == cause["version"]  # the same causes again change nothing and tell no one
     returned = await worker.ok(
         200, "POST", case_id, "/return", {"school_code": SCHOOL, "date": day(0), "placement": "regular"}
     )

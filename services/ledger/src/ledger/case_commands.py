@@ -279,6 +279,8 @@ async def record_cause(runtime: ServiceRuntime, principal: Principal, case_id: U
         case = await load(uow, case_id, principal)
         with case_rules():
             others = rules.check_cause(case, body["main"], body.get("others", ()))
+        if (case["cause_main"], list(case["cause_others"])) == (body["main"], others):
+            return await view(uow, case, caller.today)  # the same causes again: nothing changes
         after = await repo.update_case(uow.session, case_id, {"cause_main": body["main"], "cause_others": others})
         event = ev.CaseCauseRecorded(
             **case_fields(case),

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+from baoxue_common.db import make_engine, make_sessionmaker
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.kafka import make_producer
 from baoxue_common.testing import student_id
@@ -25,6 +26,7 @@ from baoxue_contracts.events.verification import (
     VerificationAssigned,
 )
 from baoxue_contracts.topics import CASES
+from ledger.consolidation import due_on
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH
@@ -195,6 +197,11 @@ async def test_a_case_opens_is_seen_consolidates_is_proposed_restarts_and_reopen
         assert sweep(stack, TODAY) == f"{TODAY} closures proposed: 0", "a rerun proposes nothing"
         proposed = await one(url, case_q, pupil)
         assert proposed is not None and (proposed["status"], proposed["proposed_on"]) == ("closure_proposed", TODAY)
+        note_q = "SELECT actor, producer FROM ledger.timeline WHERE case_id = $1 AND event_type = $2"
+        assert await one(url, note_q, case["case_id"], "CaseClosureProposed") == {
+            "actor": "system",
+            "producer": "ledger",
+        }
         events = await eventually(lambda: case_events(stack, "CaseClosureProposed", case["case_id"]))
         assert [(e.proposed_on, e.returned_on) for e in events] == [(TODAY, back_from)]
         assert events[0].school_days_back >= 3
@@ -293,6 +300,29 @@ async def test_a_confirmation_that_overtakes_its_flag_opens_the_case(
         await producer.stop()
     assert (entry["status"], entry["confirmed_on"]) == ("confirmed_dropout", FLAGGED_ON + timedelta(days=5))
     assert await scalar(url, "SELECT count(*) FROM ledger.suspected WHERE suspicion_id = $1", suspicion) == 1
+
+
+async def test_consolidation_ends_on_the_nth_school_day_of_the_published_calendar(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    """The ledger's copies of the calendar (weekdays teach) and the county's rules give the day consolidation ends."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+        rules = f"{services['verification'].url}/v1/regions/{COUNTY}/rules"
+        r = await http.put(rules, headers=admin, json={"return_consolidation_school_days": 3})
+        assert r.status_code == 200, r.text
+    engine = make_engine(stack.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+
+            async def due() -> date | None:
+                return await due_on(session, COUNTY, friday)
+
+            friday = TODAY - timedelta(days=(TODAY.weekday() - 4) % 7 + 7)
+            assert await eventually(due) == friday + timedelta(days=5), "Mon, Tue, Wed after a Friday"
+            assert await due_on(session, COUNTY, TODAY + timedelta(days=800)) is None, "beyond every calendar"
+    finally:
+        await engine.dispose()
 
 
 VERIFICATION_TOPIC = DropoutConfirmed.topic

@@ -122,6 +122,7 @@ async def test_a_case_opens_is_seen_consolidates_is_proposed_restarts_and_reopen
         rules = f"{services['verification'].url}/v1/regions/{COUNTY}/rules"
         r = await http.put(rules, headers=admin, json={"return_consolidation_school_days": 3})
         assert r.status_code == 200, r.text
+    await eventually(lambda: rules_kept(url))
     producer = make_producer(stack.settings(), client_id="test-case-lifecycle")
     await producer.start()
     try:
@@ -288,6 +289,12 @@ async def entry_changes(url: str, entry_id: uuid.UUID) -> list[Any]:
         await conn.close()
     found = [event for envelope, event in map(decode, values) if envelope.event_type == "LedgerEntryChanged"]
     return [event for event in found if event.entry_id == entry_id]
+
+
+async def rules_kept(url: str) -> bool:
+    """Whether the ledger keeps the county's consolidation period of 3 school days (RulesPublished applied)."""
+    query = "SELECT return_consolidation_school_days FROM ledger.rules WHERE region_code = $1"
+    return bool(await scalar(url, query, COUNTY) == 3)
 
 
 async def applied(url: str, envelope: Envelope) -> bool:

@@ -63,13 +63,44 @@ async def test_consolidation_ends_on_the_nth_school_day_of_the_published_calenda
         assert r.status_code == 200, r.text
     engine = make_engine(stack.database_url)
     try:
-        async with make_sessionmaker(engine)() as session:
+        sessions = make_sessionmaker(engine)
+        friday = TODAY - timedelta(days=(TODAY.weekday() - 4) % 7 + 7)
+        wednesday = friday + timedelta(days=5)  # Mon, Tue, Wed after the Friday
 
-            async def due() -> date | None:
-                return await due_on(session, COUNTY, friday)
+        async def due(day: date) -> date | None:
+            async with sessions() as session:
+                return await due_on(session, COUNTY, day)
 
-            friday = TODAY - timedelta(days=(TODAY.weekday() - 4) % 7 + 7)
-            assert await eventually(due) == friday + timedelta(days=5), "Mon, Tue, Wed after a Friday"
-            assert await due_on(session, COUNTY, TODAY + timedelta(days=800)) is None, "beyond every calendar"
+        async def three_days() -> bool:  # once the ledger has the county's rules (60 before)
+            return await due(friday) == wednesday
+
+        await eventually(three_days)
+        assert await due(TODAY + timedelta(days=800)) is None, "beyond every calendar"
     finally:
         await engine.dispose()
+
+
+async def test_two_suspicions_of_one_child_confirmed_together_open_one_case(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    """Attendance and a cross-check may both suspect a child: while its case is open, a second confirmation joins it."""
+    url = stack.database_url
+    pupil = student_id(COUNTY, BIRTH, 83)
+    first, second = confirmed(uuid.uuid4(), pupil), confirmed(uuid.uuid4(), pupil)
+    producer = make_producer(stack.settings(), client_id="test-case-two-suspicions")
+    await producer.start()
+    try:
+        await produce(producer, VERIFICATION_TOPIC, [wrap(first), wrap(second)])
+        await eventually(lambda: confirmed_suspect(url, second.suspicion_id))
+    finally:
+        await producer.stop()
+    assert await scalar(url, "SELECT count(*) FROM ledger.cases WHERE child_key = $1", pupil) == 1
+    case = await one(url, "SELECT * FROM ledger.cases WHERE child_key = $1", pupil)
+    assert case is not None
+    assert (case["suspicion_id"], case["status"], case["relapses"]) == (first.suspicion_id, "open", 0)
+
+
+async def confirmed_suspect(url: str, suspicion_id: uuid.UUID) -> bool:
+    """Whether the suspect of a suspicion is in the ledger, confirmed."""
+    entry = await one(url, "SELECT status FROM ledger.suspected WHERE suspicion_id = $1", suspicion_id)
+    return entry is not None and entry["status"] == "confirmed_dropout"

@@ -61,8 +61,7 @@ async def dropout_confirmed(event: DropoutConfirmed, envelope: Envelope, uow: Un
         return
     if latest is not None:
         return  # the child's case is still open: the new suspicion belongs to it
-    row = _case_row(event, key)
-    if await cases.add_case(uow.session, row):
+    if row := await cases.add_case(uow.session, _case_row(event, key)):
         await record_change(uow, "dropouts", row, "added", event.confirmed_on, None)
         await school_age.set_status(uow, key, "dropout", event.confirmed_on)
 

@@ -51,10 +51,11 @@ async def cases_of_student(session: AsyncSession, student_id: str, statuses: Col
     return [dict(r._mapping) for r in await session.execute(stmt)]
 
 
-async def add_case(session: AsyncSession, row: dict[str, Any]) -> bool:
-    """Open a case once per suspicion; return whether it was new."""
+async def add_case(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any] | None:
+    """Open a case once per suspicion; return its whole row, or None when the suspicion already has one."""
     stmt = insert(cases).values(**row).on_conflict_do_nothing(index_elements=[cases.c.suspicion_id])
-    return (await session.scalar(stmt.returning(cases.c.case_id))) is not None
+    added = (await session.execute(stmt.returning(*cases.c))).first()
+    return dict(added._mapping) if added else None
 
 
 async def update_case(session: AsyncSession, case_id: UUID, values: dict[str, Any]) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from baoxue_common.errors import Unprocessable
+from baoxue_common.rules import Rules, effective_rules, rule_problems
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts.events.verification import RulesPublished
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from verification.adapters import rules_repository as store
-from verification.domain.rules import Rules, effective_rules, rule_problems
 
 
 async def publish_rules(uow: UnitOfWork, region: str, values: dict[str, int]) -> tuple[bool, Rules, dict[str, str]]:

@@ -10,13 +10,13 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time
 
 from baoxue_common.calendar import SchoolDays
+from baoxue_common.rules import Rules
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts.events.verification import ReviewRaised
 
 from verification.adapters import repository as repo
 from verification.adapters import reviews_repository as reviews_repo
 from verification.domain.reviews import excused_run_containing, needs_review
-from verification.domain.rules import Rules
 
 
 async def review_excused_run(

@@ -12,13 +12,13 @@ from datetime import UTC, date, datetime, time
 
 from baoxue_common.calendar import SchoolDays
 from baoxue_common.calendar_store import school_days
+from baoxue_common.rules import Rules
 from baoxue_common.uow import UnitOfWork
 
 from verification.adapters import roster_sweeps_repository as sweeps_repo
 from verification.adapters.orm import calendars
 from verification.adapters.rules_repository import rules_of
 from verification.domain.roster_sweeps import NOT_ATTENDING, TRANSFER_NOT_COMPLETED, cutoff, transfer_overdue
-from verification.domain.rules import Rules
 from verification.suspects import Flag, flag
 
 

@@ -6,19 +6,16 @@ thing once, so running a day twice (the loop after a restart, an operator's `bao
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Collection
 from datetime import date
 from typing import Protocol
 
+from baoxue_common.daily import DailyLoop
 from baoxue_common.runtime import ServiceRuntime
-from baoxue_common.supervision import Stoppable
 from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
 
 from verification.roster_sweeps import flag_not_attending, flag_stalled_transfers
 from verification.verifications import raise_overdue
-
-log = logging.getLogger(__name__)
 
 
 class Sweep(Protocol):
@@ -53,24 +50,8 @@ async def run_sweeps(
     return {sweep.__name__: await sweep(factory(), day, counties=counties) for sweep in SWEEPS}
 
 
-class SweepLoop(Stoppable):
+class SweepLoop(DailyLoop):
     """Runs the sweeps once per local day: it looks every interval whether the date moved on."""
 
     def __init__(self, runtime: ServiceRuntime, interval_s: float) -> None:
-        super().__init__()
-        self._runtime = runtime
-        self._interval_s = interval_s
-        self.last_day: date | None = None
-
-    async def run(self) -> None:
-        """Sweep now, then whenever the runtime's clock shows a new day; a failed pass is retried next interval."""
-        while not self.stopping:
-            today = self._runtime.clock.today()  # read each time: tests replace the clock
-            if today != self.last_day:
-                try:
-                    raised = await run_sweeps(self._runtime.uow, today)
-                    self.last_day = today
-                    log.info("sweeps of %s: %s", today, raised)
-                except Exception as exc:
-                    log.warning("sweeps of %s failed (%r); retried in %.0fs", today, exc, self._interval_s)
-            await self._sleep_unless_stopped(self._interval_s)
+        super().__init__(runtime, interval_s, lambda day: run_sweeps(runtime.uow, day))

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from baoxue_common.calendar import Calendar, SchoolDays, Term, school_days_of
-from verification.domain.rules import Rules
+from baoxue_common.rules import Rules
 from verification.domain.streaks import assess, still_grounded
 
 MON = date(2026, 9, 7)

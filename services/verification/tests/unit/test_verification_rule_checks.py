@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from baoxue_common.rules import rule_problems
 from pydantic import ValidationError
-from verification.domain.rules import rule_problems
 from verification.entrypoints.routes import RulesIn
 
 HOME, SUSPECT = "home_visit_after_consecutive_unexcused", "suspect_after_consecutive_unexcused"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pytest
-from verification.domain.rules import RULE_NAMES, effective_rules
+from baoxue_common.rules import RULE_NAMES, effective_rules
 
 DEFAULTS = {
     "home_visit_after_consecutive_unexcused": 3,

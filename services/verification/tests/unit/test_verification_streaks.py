@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from baoxue_common.calendar import Calendar, SchoolDays, Term, school_days_of
-from verification.domain.rules import Rules
+from baoxue_common.rules import Rules
 from verification.domain.streaks import assess, can_judge, run_containing, still_grounded, unexcused_in_term
 
 MON = date(2026, 9, 7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from baoxue_common.cli import contracts, dev, ops, pii, token, verification
+from baoxue_common.cli import contracts, dev, ledger, ops, pii, token, verification
 from baoxue_common.devstack import DevstackMissing
 from baoxue_common.errors import ProblemError
 from baoxue_common.settings import SettingsError
@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     contracts.register(commands)
     pii.register(commands)
     verification.register(commands)
+    ledger.register(commands)
     args = parser.parse_args(argv)
     try:
         code = args.run(args)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from baoxue_common.calendar_store import add_calendar_table
+from baoxue_common.rules import RULE_NAMES
 from baoxue_common.tables import add_common_tables
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
-
-from verification.domain.rules import RULE_NAMES
 
 SCHEMA = "verification"
 metadata = sa.MetaData(schema=SCHEMA)

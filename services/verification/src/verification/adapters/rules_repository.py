@@ -6,12 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from baoxue_common.regions import region_chain
+from baoxue_common.rules import RULE_NAMES, Rules, effective_rules
 from baoxue_common.stamped import StampedCache, table_stamp
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from verification.adapters.orm import rules
-from verification.domain.rules import RULE_NAMES, Rules, effective_rules
 
 Overrides = dict[str, dict[str, int]]
 # Rules PUTs take this transaction lock: a region's consistency check reads the regions above and below it.

@@ -19,8 +19,7 @@ from datetime import date
 from typing import Literal
 
 from baoxue_common.calendar import SchoolDays
-
-from verification.domain.rules import Rules
+from baoxue_common.rules import Rules
 
 
 def run_containing(day: date, unexcused: Collection[date], excused: Collection[date], days: SchoolDays) -> list[date]:

@@ -7,11 +7,11 @@ from typing import Annotated
 from baoxue_common.auth import Authenticated, Principal, require_region
 from baoxue_common.errors import Forbidden, Unprocessable
 from baoxue_common.regions import region_name
+from baoxue_common.rules import HIGHEST, LOWEST, RULE_NAMES, Rules
 from baoxue_common.runtime import ServiceRuntime
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from verification.domain.rules import HIGHEST, LOWEST, RULE_NAMES, Rules
 from verification.handlers_rules import publish_rules, read_rules
 
 router = APIRouter(prefix="/v1/regions", tags=["rules"])

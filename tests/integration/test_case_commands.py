@@ -228,10 +228,11 @@ async def test_a_case_climbs_the_ladder_returns_and_is_closed_by_a_second_person
         "order_to_correct",
         "judicial_document",
     ]
+    # On the days they happened (an attempt's date, an escalation's), then in the order recorded within a day.
     assert [line["event_type"] for line in final["timeline"]] == [
-        "CaseAssigneeAdded",
         *["PersuasionAttemptRecorded"] * 3,
         *["CaseEscalated"] * 3,
+        "CaseAssigneeAdded",
         "CaseCauseRecorded",
         "ReturnConfirmed",
         "CaseClosed",

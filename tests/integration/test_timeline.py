@@ -24,6 +24,7 @@ from baoxue_contracts.events.verification import (
     SuspectedDropoutFlagged,
     VerificationAssigned,
 )
+from ledger.domain.ledgers import noon
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH
@@ -157,7 +158,8 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
                 ("VerificationAssigned", "system", "verification"),
                 ("DropoutConfirmed", "李建国", "verification"),
             ]
-            assert [datetime.fromisoformat(i["occurred_at"]) for i in lines] == [at(d) for d in range(8)]
+            # Each line sits at noon of its payload's day, whenever it was sent.
+            assert [datetime.fromisoformat(i["occurred_at"]) for i in lines] == [noon(at(d).date()) for d in range(8)]
             assert lines[0]["summary"] == {
                 "suspicion_id": str(found_in_field),
                 "source": "field",
@@ -184,7 +186,7 @@ async def test_a_childs_timeline_across_sources_scopes_and_read_log(
                 "hukou_county_code": COUNTY,
                 "residence_county_code": COUNTY,
             }
-            assert datetime.fromisoformat(items[0]["occurred_at"]) == at(-1)
+            assert datetime.fromisoformat(items[0]["occurred_at"]) == noon(at(-1).date())
             assert sum(i["event_type"] == "HouseholdRegisterChanged" for i in items) == 1
             published.add(household_line)
 

@@ -23,6 +23,7 @@ from ledger.adapters import cases_repository as repo
 from ledger.adapters import history
 from ledger.changes import jsonable, record_change
 from ledger.domain import cases as rules
+from ledger.domain.ledgers import noon
 from ledger.entrypoints.scopes import covers, ensure_covers
 
 Row = dict[str, Any]
@@ -96,20 +97,26 @@ async def changed(
     event: Event | None,
     event_type: str,
     summary: Mapping[str, Any],
+    day: date | None = None,
 ) -> None:
-    """Record a changed case: the ledger history and LedgerEntryChanged, the case event, a timeline line."""
-    await record_change(uow, "dropouts", after, "updated", caller.today, before["status"])
+    """Record a changed case: the ledger history and LedgerEntryChanged, the case event, a timeline line.
+
+    `day` is when it happened (an attempt's date, a return's), else today: the as-of ledgers and the timeline
+    place the change on that day.
+    """
+    day = day or caller.today
+    await record_change(uow, "dropouts", after, "updated", day, before["status"])
     event_id = None
     if event is not None:
         envelope = uow.emit(
             event,
             region=before["county_code"],
-            occurred_at=caller.now,
+            occurred_at=noon(day),
             school_code=after["school_code"],
             subject_id=after["student_id"],
         )
         event_id = envelope.event_id
-    await note(uow, caller, after, event_type, summary, event_id)
+    await note(uow, caller, after, event_type, summary, event_id, day)
 
 
 async def note(
@@ -119,14 +126,15 @@ async def note(
     event_type: str,
     summary: Mapping[str, Any],
     event_id: UUID | None,
+    day: date | None = None,
 ) -> None:
-    """A line on the child's timeline for this case."""
+    """A line on the child's timeline for this case, on the day it happened (else today)."""
     await history.note(
         uow.session,
         child_key=case["child_key"],
         event_type=event_type,
         producer="ledger",
-        occurred_at=caller.now,
+        occurred_at=noon(day or caller.today),
         actor=caller.actor,
         summary=jsonable(summary),
         student_id=case["student_id"],
@@ -199,7 +207,7 @@ async def record_attempt(runtime: ServiceRuntime, principal: Principal, case_id:
         after = await repo.update_case(uow.session, case_id, {})
         fields = {k: row[k] for k in ("attempt_id", "attempted_on", "method", "by", "outcome", "note", "recorded_by")}
         event = ev.PersuasionAttemptRecorded(**case_fields(case), **fields)
-        await changed(uow, caller, case, after, event, event.event_type, fields)
+        await changed(uow, caller, case, after, event, event.event_type, fields, body["date"])
         await uow.commit()
     return attempt
 
@@ -231,7 +239,7 @@ async def escalate(runtime: ServiceRuntime, principal: Principal, case_id: UUID,
             recorded_by=caller.actor,
         )
         summary = {"level": level, "previous_level": previous, "date": day, "deadline": deadline}
-        await changed(uow, caller, case, after, event, event.event_type, summary)
+        await changed(uow, caller, case, after, event, event.event_type, summary, day)
         await uow.commit()
     return escalation
 
@@ -266,7 +274,7 @@ async def confirm_return(runtime: ServiceRuntime, principal: Principal, case_id:
         )
         await school_age.set_status(uow, case["child_key"], "returned", day, school_code=school)
         summary = {"school_code": school, "date": day, "placement": body["placement"], "consolidation_due_on": due}
-        await changed(uow, caller, case, after, event, event.event_type, summary)
+        await changed(uow, caller, case, after, event, event.event_type, summary, day)
         result = await view(uow, after, caller.today)
         await uow.commit()
     return result

@@ -9,7 +9,7 @@ flag enters the suspect itself, already confirmed; the flag then finds it and ch
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from baoxue_common.consumer import EventHandlers
@@ -25,15 +25,10 @@ from ledger.adapters import lifecycle_repository as cases
 from ledger.adapters import repository as suspects
 from ledger.changes import record_change
 from ledger.domain.consolidation import REOPENABLE, can_assign, can_confirm, reopened, restarted_from, seen_later
-from ledger.domain.ledgers import child_key, group_list
+from ledger.domain.ledgers import child_key, group_list, noon
 
 CONFIRMED = "confirmed_dropout"
 LEFT_AGAIN = "left school again"
-
-
-def noon(day: date) -> datetime:
-    """The instant events of a day are stamped with."""
-    return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
 async def verification_assigned(event: VerificationAssigned, envelope: Envelope, uow: UnitOfWork) -> None:

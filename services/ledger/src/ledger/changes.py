@@ -6,7 +6,7 @@ A removal keeps the entry's last state with `"removed": true`: an as-of ledger l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +14,7 @@ from baoxue_common.uow import UnitOfWork
 from baoxue_contracts.events.ledger import LedgerChange, LedgerEntryChanged, LedgerName
 
 from ledger.adapters import history
+from ledger.domain.ledgers import noon
 
 ENTRY_ID: dict[str, str] = {"school_age": "entry_id", "suspected": "entry_id", "dropouts": "case_id"}
 # The event's fields read from an entry under another name.
@@ -90,7 +91,7 @@ async def record_change(
     uow.emit(
         event,
         region=row["county_code"],
-        occurred_at=datetime.combine(day, time(12, 0), tzinfo=UTC),
+        occurred_at=noon(day),
         school_code=row.get("school_code"),
         subject_id=row.get("student_id"),
     )

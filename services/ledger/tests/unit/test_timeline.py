@@ -208,7 +208,8 @@ CASES: list[tuple[Event, str, dict[str, Any]]] = [
 
 
 def wrap(event: Event, producer: str = "verification") -> Envelope:
-    return Envelope.wrap(event, producer=producer, region=COUNTY, occurred_at=datetime(2026, 10, 12, 8, tzinfo=UTC))
+    """Sent a week after the day it happened."""
+    return Envelope.wrap(event, producer=producer, region=COUNTY, occurred_at=datetime(2026, 10, 19, 8, tzinfo=UTC))
 
 
 @pytest.mark.parametrize(("event", "actor", "summary"), CASES, ids=[f"{c[0].event_type}-{c[1]}" for c in CASES])
@@ -218,7 +219,8 @@ def test_each_event_names_who_did_it_and_summarises_plainly(event: Event, actor:
     assert line is not None
     assert (line.actor, line.summary) == (actor, summary)
     assert (line.child_key, line.student_id, line.county_code) == (PUPIL, PUPIL, COUNTY)
-    assert (line.event_id, line.occurred_at, line.producer) == (envelope.event_id, envelope.occurred_at, "verification")
+    noon_of_the_day = datetime(2026, 10, 12, 12, tzinfo=UTC)  # every event here happened on DAY: placed there
+    assert (line.event_id, line.occurred_at, line.producer) == (envelope.event_id, noon_of_the_day, "verification")
     assert NUMBER not in json.dumps(line.summary, ensure_ascii=False), "never an ID number in a summary"
     assert "王小明" not in json.dumps(line.summary, ensure_ascii=False), "never a name"
 

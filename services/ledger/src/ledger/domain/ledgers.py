@@ -8,6 +8,7 @@ Glossary: 待核实 pending, 核实中 verifying, 确认辍学 confirmed_dropout
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
 LedgerName = Literal["school-age", "suspected", "dropouts"]
@@ -84,6 +85,11 @@ def profile_changes(
 def can_clear(status: str) -> bool:
     """Whether a suspect in this status leaves the open suspects when its suspicion is cleared."""
     return status in OPEN_STATUSES
+
+
+def noon(day: date) -> datetime:
+    """The instant a day's changes are stamped with: the timeline orders a day's lines by when they were recorded."""
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
 
 
 def child_key(student_id: str | None, national_id_hash: str | None) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID, uuid5
 
@@ -15,7 +16,7 @@ from baoxue_contracts import Envelope
 from baoxue_contracts.base import Event
 from baoxue_contracts.events.verification import HouseholdRegisterChanged
 
-from ledger.domain.ledgers import child_key
+from ledger.domain.ledgers import child_key, noon
 
 SYSTEM = "system"
 ROLL_EVENTS = frozenset({"StudentEnrolled", "StudentUpdated"})
@@ -57,6 +58,24 @@ SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
     "DropoutConfirmed": ("suspicion_id", "school_code", "source", "confirmed_on", "flagged_on", "cause", "note"),
     "SuspicionCleared": ("suspicion_id", "school_code", "source", "reason", "cleared_on", "note"),
 }
+# Per event type, the payload's day it happened on: a line is placed on that day (noon), whenever it was sent.
+DAY_FIELD: dict[str, str] = {
+    "StudentEnrolled": "enrolled_on",
+    "StudentUpdated": "updated_on",
+    "StudentLeft": "left_on",
+    "TransferRequested": "requested_on",
+    "TransferCompleted": "completed_on",
+    "AbsenceRecorded": "date",
+    "PresenceRecorded": "date",
+    "EarlyWarningRaised": "raised_on",
+    "SuspectedDropoutFlagged": "flagged_on",
+    "ReviewRaised": "raised_on",
+    "VerificationAssigned": "assigned_on",
+    "VerificationOverdue": "due_on",
+    "DropoutConfirmed": "confirmed_on",
+    "SuspicionCleared": "cleared_on",
+    "HouseholdRegisterChanged": "as_of",
+}
 # Anything shaped like a resident ID number inside free text (a reason, a note) is masked before it is kept.
 _ID_SHAPED = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _STUDENT_ID = re.compile(r"G[0-9]{17}[0-9X]|L[0-9]{1,24}")
@@ -91,6 +110,12 @@ class Line:
             "county_code": self.county_code,
             "event_id": self.event_id,
         }
+
+
+def world_time(event: Event, envelope: Envelope) -> datetime:
+    """When it happened: noon of the payload's day where it has one, else the envelope's occurred_at."""
+    day = getattr(event, DAY_FIELD.get(event.event_type, ""), None)
+    return noon(day) if isinstance(day, date) else envelope.occurred_at
 
 
 def actor_of(event: Event) -> str:
@@ -140,7 +165,7 @@ def line_of(
         child_key=child_key(sid, hashed),
         event_type=envelope.event_type,
         producer=envelope.producer,
-        occurred_at=envelope.occurred_at,
+        occurred_at=world_time(event, envelope),
         actor=actor_of(event),
         summary=summary_of(event),
         student_id=sid,
@@ -174,7 +199,7 @@ def household_lines(event: HouseholdRegisterChanged, envelope: Envelope) -> list
             child_key=child_key(None, hashed),
             event_type=envelope.event_type,
             producer=envelope.producer,
-            occurred_at=envelope.occurred_at,
+            occurred_at=world_time(event, envelope),
             actor=None,
             summary={**common, "change": change, **facts},
             student_id=None,

@@ -31,13 +31,13 @@ WITH diff AS (
         'birth_date', i.birth_date, 'hukou_county_code', i.hukou_county_code,
         'residence_county_code', i.residence_county_code) AS child
     FROM incoming i
-    LEFT JOIN {_REGISTER} r ON r.county_code = $1 AND r.national_id_hash = i.national_id_hash
+    LEFT JOIN {_REGISTER} r ON r.county_code = $1::text AND r.national_id_hash = i.national_id_hash
     WHERE r.national_id_hash IS NULL OR {_DIFFERS}
     UNION ALL
     SELECT 1, r.national_id_hash, NULL FROM {_REGISTER} r
-    WHERE r.county_code = $1 AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.national_id_hash = r.national_id_hash)
+    WHERE r.county_code = $1::text AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.national_id_hash = r.national_id_hash)
 ), numbered AS (
-    SELECT kind, h, child, (row_number() OVER (ORDER BY kind, h) - 1) / $6 AS chunk FROM diff
+    SELECT kind, h, child, (row_number() OVER (ORDER BY kind, h) - 1) / $6::int AS chunk FROM diff
 ), chunks AS (
     SELECT chunk, gen_random_uuid() AS event_id,
         coalesce(jsonb_agg(child ORDER BY h) FILTER (WHERE kind = 0), '[]'::jsonb) AS children,
@@ -45,11 +45,11 @@ WITH diff AS (
     FROM numbered GROUP BY chunk
 ), total AS (SELECT count(*) AS parts FROM chunks)
 INSERT INTO "{SCHEMA}".outbox (event_id, topic, key, value, headers)
-SELECT c.event_id, $4, $1, convert_to(jsonb_build_object(
+SELECT c.event_id, $4::text, $1::text, convert_to(jsonb_build_object(
     'event_id', c.event_id, 'event_type', '{HouseholdRegisterChanged.event_type}',
     'schema_version', {HouseholdRegisterChanged.schema_version}, 'occurred_at', $3::timestamptz,
-    'recorded_at', now(), 'producer', $5, 'region', $1, 'school_code', NULL, 'subject_id', NULL,
-    'payload', jsonb_build_object('county_code', $1, 'as_of', $2::date, 'part', c.chunk + 1, 'parts', t.parts,
+    'recorded_at', now(), 'producer', $5::text, 'region', $1::text, 'school_code', NULL, 'subject_id', NULL,
+    'payload', jsonb_build_object('county_code', $1::text, 'as_of', $2::date, 'part', c.chunk + 1, 'parts', t.parts,
         'children', c.children, 'removed', c.removed))::text, 'UTF8'), '{{}}'::jsonb
 FROM chunks c CROSS JOIN total t ORDER BY c.chunk
 """

@@ -35,7 +35,8 @@ WITH diff AS (
     WHERE r.national_id_hash IS NULL OR {_DIFFERS}
     UNION ALL
     SELECT 1, r.national_id_hash, NULL FROM {_REGISTER} r
-    WHERE r.county_code = $1::text AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.national_id_hash = r.national_id_hash)
+    WHERE r.county_code = $1::text
+        AND NOT EXISTS (SELECT 1 FROM incoming i WHERE i.national_id_hash = r.national_id_hash)
 ), numbered AS (
     SELECT kind, h, child, (row_number() OVER (ORDER BY kind, h) - 1) / $6::int AS chunk FROM diff
 ), chunks AS (

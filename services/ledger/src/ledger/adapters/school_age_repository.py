@@ -94,6 +94,10 @@ _REMOVED_PUPILS = sa.text(
     "AND student_id IS NOT NULL AND on_register RETURNING *"
 )
 
+_LOCK_CHILDREN = sa.text(
+    "SELECT count(pg_advisory_xact_lock(hashtext('school_age:' || k))) "
+    "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS t(k) ORDER BY k) AS sorted_keys"
+)
 Change = tuple[Row, str, str | None]
 """An entry's new state (or last, when removed), the change, and the status before."""
 
@@ -101,7 +105,7 @@ Change = tuple[Row, str, str | None]
 async def apply_household_part(
     session: AsyncSession, children: Sequence[dict[str, Any]], removed: Sequence[str], day: date
 ) -> list[Change]:
-    """Apply one part of a household register change in five statements; the entries it changed."""
+    """Apply one part of a household register change in six statements; the entries it changed."""
     params = {
         "h": [c["national_id_hash"] for c in children],
         "masked": [c["masked_id"] for c in children],
@@ -112,6 +116,8 @@ async def apply_household_part(
         "in_age": [c["in_age"] for c in children],
     }
     changes: list[Change] = []
+    # The same per-child locks a pupil's events take (sorted: two parts never wait on each other in a cycle).
+    await session.execute(_LOCK_CHILDREN, {"keys": sorted({*params["h"], *removed})})
     if children:
         for r in await session.execute(_PUPILS_ON_REGISTER, params):
             changes.append((_row(r), "updated", r.status))

@@ -296,3 +296,66 @@ async def test_the_consistency_check_finds_a_planted_discrepancy_and_a_clean_cou
             headers={"Authorization": f"Bearer {stack.token(f'region:{clean}')}"},
         )
         assert r.status_code == 403, r.text
+
+
+async def test_set_status_moves_a_case_childs_entries_and_the_check_follows_the_case(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    from baoxue_common.db import make_engine, make_sessionmaker
+    from baoxue_common.uow import UnitOfWorkFactory
+    from ledger import school_age
+    from ledger.adapters.orm import common
+
+    pupil = student_id(HOME, BORN, 321)
+    producer = make_producer(stack.settings(), client_id="test-school-age-cases")
+    await producer.start()
+    try:
+        event = enrolled(stack, pupil, "1401100001", hukou=HOME, residence=HOME)
+        await produce(producer, event.topic, [wrap(event, HOME)])
+        await eventually(lambda: entries(stack, pupil))
+    finally:
+        await producer.stop()
+    case_id = uuid.uuid4()
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(
+            "INSERT INTO ledger.cases (case_id, suspicion_id, county_code, school_code, student_id, child_key, status, "
+            "source, confirmed_on) VALUES ($1, $2, $3, '1401100001', $4, $5, 'open', 'attendance', $6)",
+            case_id, uuid.uuid4(), HOME, pupil, pupil, date.today(),
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    token = {"Authorization": f"Bearer {stack.token(f'region:{HOME}')}"}
+    async with httpx.AsyncClient(base_url=services["ledger"].url, timeout=10) as http:
+
+        async def report() -> dict[str, Any]:
+            r = await http.get(f"/v1/counties/{HOME}/ledgers/consistency", headers=token)
+            assert r.status_code == 200, r.text
+            body: dict[str, Any] = r.json()
+            return body
+
+        found = await report()
+        assert [d["kind"] for d in found["discrepancies"]] == ["case_status_mismatch", "dropout_count_mismatch"]
+        assert (found["counts"]["school_age_dropout"], found["counts"]["open_cases"]) == (0, 1)
+
+        engine = make_engine(stack.database_url)
+        factory = UnitOfWorkFactory(make_sessionmaker(engine), common, producer="ledger")
+        try:
+            for status, school in (("dropout", None), ("dropout", None), ("returned", OTHER_SCHOOL)):
+                async with factory() as uow:
+                    await school_age.set_status(uow, pupil, status, date.today(), school_code=school)  # type: ignore[arg-type]
+                    await uow.commit()
+                if status == "dropout":
+                    assert {e[3] for e in await entries(stack, pupil)} == {"dropout"}
+                    assert (await report())["ok"] is True
+        finally:
+            await engine.dispose()
+        assert await changes_of(stack, pupil) == 3, "enrolled, dropout; the second dropout changed nothing; returned"
+        returned = await rows(
+            stack.database_url, "SELECT status, school_code FROM ledger.school_age WHERE child_key = $1", pupil
+        )
+        assert [tuple(r) for r in returned] == [("returned", OTHER_SCHOOL)]
+        assert [d["kind"] for d in (await report())["discrepancies"]] == [
+            "case_status_mismatch",
+            "dropout_count_mismatch",
+        ], "an open case whose child the school-age ledger says returned"

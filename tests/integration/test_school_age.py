@@ -359,3 +359,27 @@ async def test_set_status_moves_a_case_childs_entries_and_the_check_follows_the_
             "case_status_mismatch",
             "dropout_count_mismatch",
         ], "an open case whose child the school-age ledger says returned"
+
+
+async def test_the_check_command_reports_as_the_endpoint_does(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    import argparse
+
+    from baoxue_common.cli.ledger_check import check_county, register_check
+
+    parser = argparse.ArgumentParser(prog="baoxue")
+    ledger = parser.add_subparsers(dest="command").add_parser("ledger")
+    register_check(ledger.add_subparsers(dest="action"))
+    assert parser.parse_args(["ledger", "check", "--county", HOME]).county == HOME
+    report = await check_county(stack.database_url, SCHOOL_COUNTY)
+    async with httpx.AsyncClient(base_url=services["ledger"].url, timeout=10) as http:
+        r = await http.get(
+            f"/v1/counties/{SCHOOL_COUNTY}/ledgers/consistency",
+            headers={"Authorization": f"Bearer {stack.token(f'region:{SCHOOL_COUNTY}')}"},
+        )
+    assert (report["ok"], report["discrepancies"], report["counts"]) == (
+        r.json()["ok"],
+        r.json()["discrepancies"],
+        r.json()["counts"],
+    )

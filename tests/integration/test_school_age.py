@@ -383,3 +383,39 @@ async def test_the_check_command_reports_as_the_endpoint_does(
         r.json()["discrepancies"],
         r.json()["counts"],
     )
+
+
+async def test_a_transfer_waits_for_the_receiving_enrolment_and_graduation_removes(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    pupil = student_id(SCHOOL_COUNTY, BORN, 331)
+    today = date.today()
+    producer = make_producer(stack.settings(), client_id="test-school-age-transfer")
+    await producer.start()
+    try:
+        at_first = wrap(
+            enrolled(stack, pupil, OTHER_SCHOOL, hukou=SCHOOL_COUNTY, residence=SCHOOL_COUNTY), SCHOOL_COUNTY
+        )
+        leaves = StudentLeft(student_id=pupil, school_code=OTHER_SCHOOL, reason="transfer", left_on=today, grade=3)
+        received = wrap(enrolled(stack, pupil, SCHOOL, hukou=SCHOOL_COUNTY, residence=SCHOOL_COUNTY), SCHOOL_COUNTY)
+        await produce(producer, StudentEnrolled.topic, [at_first, wrap(leaves, SCHOOL_COUNTY), received])
+        query = "SELECT school_code, status FROM ledger.school_age WHERE child_key = $1"
+
+        async def at_school() -> bool:
+            return [tuple(r) for r in await rows(stack.database_url, query, pupil)] == [(SCHOOL, "enrolled")]
+
+        await eventually(at_school)
+        assert await changes_of(stack, pupil) == 2, "added, then moved to the receiving school: the leave kept nothing"
+        # A late unexplained leave from the first school changes nothing: the pupil is on another roll.
+        late = StudentLeft(student_id=pupil, school_code=OTHER_SCHOOL, reason="unexplained", left_on=today)
+        graduated = StudentLeft(student_id=pupil, school_code=SCHOOL, reason="graduation", left_on=today, grade=9)
+        await produce(producer, StudentLeft.topic, [wrap(late, SCHOOL_COUNTY), wrap(graduated, SCHOOL_COUNTY)])
+
+        async def gone() -> bool:
+            return not await entries(stack, pupil)
+
+        await eventually(gone)
+        removed = [e.change for e in await ledger_events(stack) if e.student_id == pupil]
+        assert removed == ["added", "updated", "removed"]
+    finally:
+        await producer.stop()

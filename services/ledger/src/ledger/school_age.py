@@ -156,6 +156,8 @@ async def set_status(
 
     A child the ledger does not know yet gets an entry in `county_code` (when given) from what the caller says.
     """
+    if national_id_hash is None and child_key.startswith("h:"):
+        national_id_hash = child_key[2:]  # a household child's key is its blind index
     await store.lock_child(uow.session, national_id_hash or child_key)
     stored = await store.rows_of(uow.session, [child_key], national_id_hash)
     pupil = [r for r in stored if r["student_id"]]

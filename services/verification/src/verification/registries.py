@@ -8,6 +8,7 @@ blind index and masked form.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -17,6 +18,7 @@ from baoxue_common.errors import Conflict, Unprocessable
 from baoxue_common.pii import mask_national_id, national_id_hash
 from baoxue_common.uow import UnitOfWork
 
+from verification.adapters import household_feed
 from verification.adapters import registries_repository as store
 from verification.adapters.registries_repository import Counts
 from verification.domain.registries import (
@@ -72,13 +74,19 @@ def _group_rows(county: str, children: Sequence[tuple[str, Sequence[str]]], key:
     return [(county, national_id_hash(key, n.upper()), sorted(set(groups))) for n, groups in children]
 
 
-async def _replace(uow: UnitOfWork, kind: str, county: str, as_of: date, rows: list[tuple[Any, ...]]) -> Counts:
+async def _replace(
+    uow: UnitOfWork, kind: str, county: str, as_of: date, rows: list[tuple[Any, ...]], clock: Clock | None = None
+) -> Counts:
     async with uow:
         await store.lock(uow.session, county, kind)
         stored = await store.stored_as_of(uow.session, county, kind)
         if stored is not None and as_of < stored:
             raise Conflict(f"the {kind} registry on record is as of {stored}, later than {as_of}")
-        counts = await store.replace(uow.session, kind, county, rows)
+        before = None
+        if clock is not None:  # the household register tells the ledgers what changed, in the same transaction
+            feed, now = household_feed.emit_changes, clock.now()
+            before = functools.partial(feed, uow.session, county=county, as_of=as_of, occurred_at=now)
+        counts = await store.replace(uow.session, kind, county, rows, before)
         await store.set_as_of(uow.session, county, kind, as_of, len(rows))
         await uow.commit()
     return counts
@@ -92,7 +100,7 @@ async def replace_household(
     _refuse(as_of_problems(as_of, today), "household")
     # Checking and hashing a million numbers takes seconds: off the event loop.
     rows = await asyncio.to_thread(_household_rows, county, children, pii_key, today)
-    return await _replace(uow, "household", county, as_of, rows)
+    return await _replace(uow, "household", county, as_of, rows, clock)
 
 
 async def replace_poverty(

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 from datetime import date
 
+from baoxue_common.cli import ledger_check
 from baoxue_common.cli.ops import require_database
 from baoxue_common.clock import Clock
 from baoxue_common.db import make_engine, make_sessionmaker
@@ -21,6 +22,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     s.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD (default: today, local)")
     s.add_argument("--county", action="append", default=None, help="only this county (repeatable; default: all)")
     s.set_defaults(run=_sweep)
+    ledger_check.register_check(actions)
 
 
 def _sweep(args: argparse.Namespace) -> int:

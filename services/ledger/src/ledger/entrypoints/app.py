@@ -14,7 +14,7 @@ def create_app() -> FastAPI:
     """Build the app; connections open in its lifespan, not here."""
     return build_app(
         SPEC,
-        routers=[router, case_routes.router, timeline_routes.router, consistency_routes.router],
+        routers=[consistency_routes.router, router, case_routes.router, timeline_routes.router],  # before {ledger}
         factory=bootstrap,
         description="The county's three ledgers and every persuasion-to-return case (三本台账, 劝返复学).",
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -60,7 +60,13 @@ async def set_as_of(session: AsyncSession, county: str, kind: str, as_of: date, 
     )
 
 
-async def replace(session: AsyncSession, kind: str, county: str, records: Sequence[tuple[Any, ...]]) -> Counts:
+Before = Callable[[Any], Awaitable[object]]
+"""Called with the driver connection once `incoming` holds the new registry, before the merge."""
+
+
+async def replace(
+    session: AsyncSession, kind: str, county: str, records: Sequence[tuple[Any, ...]], before: Before | None = None
+) -> Counts:
     """Make the county's registry exactly `records` (rows of the table's columns in order, county first)."""
     table = TABLES[kind]
     columns = [c.name for c in table.columns]
@@ -69,6 +75,8 @@ async def replace(session: AsyncSession, kind: str, county: str, records: Sequen
     conn = await driver(session)
     await conn.execute(f"CREATE TEMP TABLE incoming (LIKE {name}) ON COMMIT DROP")
     await conn.copy_records_to_table("incoming", records=records, columns=columns)
+    if before is not None:
+        await before(conn)
     removed = await conn.fetchval(
         f"WITH gone AS (DELETE FROM {name} r WHERE r.county_code = $1 AND NOT EXISTS "
         "(SELECT 1 FROM incoming i WHERE i.national_id_hash = r.national_id_hash) RETURNING 1) "

@@ -11,52 +11,41 @@ born 1 September (start - 15) to 31 August (start - 6), both included.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
 from typing import Literal
+
+from baoxue_common.compulsory_age import (  # the age rule lives in libs/common: the ledgers use it too
+    OLDEST,
+    YOUNGEST,
+    BirthWindow,
+    age_on,
+    compulsory_births,
+    cut_off,
+    of_compulsory_age,
+    school_year_start,
+)
 
 Kind = Literal["out_of_school", "not_attending", "poverty_dropout"]
 KINDS: tuple[Kind, ...] = ("out_of_school", "not_attending", "poverty_dropout")
-YOUNGEST, OLDEST = 6, 14  # age on the 31 August cut-off, inclusive
 REASONS: dict[Kind, str] = {
     "out_of_school": "out_of_school",
     "not_attending": "not_attending",
     "poverty_dropout": "poverty_dropout",
 }
 
-
-def school_year_start(day: date) -> int:
-    """The calendar year the school year containing `day` began in (1 September)."""
-    return day.year if day.month >= 9 else day.year - 1
-
-
-def cut_off(day: date) -> date:
-    """31 August of the school year's start: the day ages are taken on."""
-    return date(school_year_start(day), 8, 31)
-
-
-def age_on(birth_date: date, day: date) -> int:
-    """Whole years of age on a day."""
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-@dataclass(frozen=True, slots=True)
-class BirthWindow:
-    """Birth dates of the children of compulsory-school age on a day, both ends included."""
-
-    earliest: date
-    latest: date
-
-
-def compulsory_births(day: date) -> BirthWindow:
-    """The birth dates of compulsory-school age on `day` (see the module docstring)."""
-    start = school_year_start(day)
-    return BirthWindow(earliest=date(start - OLDEST - 1, 9, 1), latest=date(start - YOUNGEST, 8, 31))
-
-
-def of_compulsory_age(birth_date: date, day: date) -> bool:
-    """Whether a child born on `birth_date` is of compulsory-school age on `day`."""
-    return YOUNGEST <= age_on(birth_date, cut_off(day)) <= OLDEST
+__all__ = [
+    "KINDS",
+    "OLDEST",
+    "REASONS",
+    "YOUNGEST",
+    "BirthWindow",
+    "Kind",
+    "age_on",
+    "compulsory_births",
+    "cut_off",
+    "first_kind",
+    "of_compulsory_age",
+    "school_year_start",
+]
 
 
 def first_kind(kinds: list[str]) -> Kind:

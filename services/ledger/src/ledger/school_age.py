@@ -96,6 +96,8 @@ async def student_left(event: StudentLeft, envelope: Envelope, uow: UnitOfWork) 
     if outcome == rules.REMOVE:
         await _reconcile(uow, stored, [], event.left_on)
         return
+    if any(r["status"] in rules.CASE_STATUSES for r in stored):
+        outcome = "dropout"  # a child with a case who leaves again is a dropout again (its case reopens)
     if not stored:  # not known yet: an entry from what the event says, in the county of its school
         fields: Row = {"student_id": event.student_id, "school_code": event.school_code, "grade": event.grade}
         stored_rows: Mapping[tuple[str, str], Row] = {}

@@ -38,7 +38,7 @@ def as_of_source(spec: LedgerSpec, county_code: str, as_of: date) -> Any:
     """
     table = TABLES[spec.key]
     sql = sa.text(
-        "SELECT r.* FROM ("
+        f"SELECT {', '.join(_kept_column(c) for c in table.columns)} FROM ("
         " SELECT DISTINCT ON (entry_id) row FROM ledger.ledger_history"
         " WHERE ledger = :asof_ledger AND county_code = :asof_county AND changed_on <= :asof_day"
         " ORDER BY entry_id DESC, changed_on DESC, seq DESC"
@@ -50,6 +50,14 @@ def as_of_source(spec: LedgerSpec, county_code: str, as_of: date) -> Any:
         sa.bindparam("asof_day", as_of, type_=sa.Date),
     )
     return sql.columns(*(sa.column(c.name, c.type) for c in table.columns)).subquery("asof")
+
+
+def _kept_column(column: sa.Column[Any]) -> str:
+    """A column of a kept state; one the state lacks takes the table's default (an empty array, false, 0)."""
+    fallback = {"ARRAY": "'{}'", "BOOLEAN": "false", "INTEGER": "0"}.get(column.type.__visit_name__.upper())
+    if column.nullable or fallback is None:
+        return f"r.{column.name}"
+    return f"coalesce(r.{column.name}, {fallback}) AS {column.name}"
 
 
 def source_of(spec: LedgerSpec, county_code: str, as_of: date | None) -> Any:

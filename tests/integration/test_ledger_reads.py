@@ -178,9 +178,9 @@ def expect(*names: str) -> list[str]:
 
 
 def newest_first(*names: str) -> list[str]:
-    """The names sorted as the ledger sorts by default: flagged_on descending, then the entry id."""
+    """The names sorted as the ledger sorts by default: flagged_on descending, then the entry id descending."""
     rows = [SUSPECTS.get(n, GONE) for n in names]
-    rows.sort(key=lambda r: (-r["flagged_on"].toordinal(), str(r["entry_id"])))
+    rows.sort(key=lambda r: (r["flagged_on"], str(r["entry_id"])), reverse=True)
     return [str(r["entry_id"]) for r in rows]
 
 
@@ -279,7 +279,7 @@ async def test_as_of_a_past_day_answers_the_ledger_as_it_stood_then(
         assert ids(await on("2026-09-16")) == newest_first("a", "b", "c", "e")  # d cleared that day
         assert ids(await on("2026-09-16", status="cleared")) == expect("d")
         paged = await on("2026-09-12", limit=2, offset=2, sort="flagged_on", school_code=S1)
-        assert (paged["total"], ids(paged), paged["next_offset"]) == (3, newest_first("b", "e")[-1:], None)
+        assert (paged["total"], ids(paged), paged["next_offset"]) == (3, newest_first("b", "e")[:1], None)
         today = await get(http, base, "ledgers/suspected", county)
         assert ids(today) == newest_first("a", "b", "c", "e", "f")
         assert ids(await on(date.today().isoformat())) == ids(today)

@@ -39,11 +39,14 @@ def as_of_source(spec: LedgerSpec, county_code: str, as_of: date) -> Any:
     table = TABLES[spec.key]
     sql = sa.text(
         f"SELECT {', '.join(_kept_column(c) for c in table.columns)} FROM ("
-        " SELECT DISTINCT ON (entry_id) row FROM ledger.ledger_history"
-        " WHERE ledger = :asof_ledger AND county_code = :asof_county AND changed_on <= :asof_day"
-        " ORDER BY entry_id DESC, changed_on DESC, seq DESC"
-        f") AS l, jsonb_populate_record(NULL::ledger.{table.name}, l.row) AS r"
+        " SELECT l.row FROM ("
+        "  SELECT DISTINCT ON (entry_id) seq FROM ledger.ledger_history"
+        "  WHERE ledger = :asof_ledger AND county_code = :asof_county AND changed_on <= :asof_day"
+        "  ORDER BY entry_id DESC, changed_on DESC, seq DESC"
+        " ) AS latest JOIN ledger.ledger_history AS l USING (seq)"
         " WHERE NOT coalesce((l.row ->> 'removed')::boolean, false)"
+        " OFFSET 0"  # a fence: only the chosen states are typed, not every kept one
+        f") AS kept, jsonb_populate_record(NULL::ledger.{table.name}, kept.row) AS r"
     ).bindparams(
         sa.bindparam("asof_ledger", spec.key, type_=sa.Text),
         sa.bindparam("asof_county", county_code, type_=sa.Text),
@@ -87,10 +90,18 @@ def conditions(spec: LedgerSpec, src: Any, county_code: str, f: Filters) -> list
 
 
 def ordering(spec: LedgerSpec, src: Any, sort: str | None) -> list[Any]:
-    """ORDER BY the whitelisted column (NULLs last), then the entry id so pages never overlap."""
+    """ORDER BY the whitelisted column, then the entry id the same way, so pages never overlap.
+
+    The id follows the column's direction (and NULLs go last only on nullable columns) so that an index on
+    (county, status, date, id) is walked as it is, backward for a descending sort, and the page stops early.
+    """
     column, descending = parse_sort(spec, sort)
-    key = src.c[column].desc() if descending else src.c[column].asc()
-    return [key.nulls_last(), src.c[spec.id_column]]
+    table_column = TABLES[spec.key].c[column]
+    keys = [src.c[column], src.c[spec.id_column]]
+    ordered = [k.desc() if descending else k.asc() for k in keys]
+    if table_column.nullable:
+        ordered[0] = ordered[0].nulls_last()
+    return ordered
 
 
 async def page(

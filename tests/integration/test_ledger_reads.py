@@ -280,6 +280,8 @@ async def test_as_of_a_past_day_answers_the_ledger_as_it_stood_then(
         assert ids(await on("2026-09-16", status="cleared")) == expect("d")
         paged = await on("2026-09-12", limit=2, offset=2, sort="flagged_on", school_code=S1)
         assert (paged["total"], ids(paged), paged["next_offset"]) == (3, newest_first("b", "e")[:1], None)
+        beyond = await on("2026-09-12", offset=10)
+        assert (beyond["total"], beyond["items"], beyond["next_offset"]) == (5, [], None)
         today = await get(http, base, "ledgers/suspected", county)
         assert ids(today) == newest_first("a", "b", "c", "e", "f")
         assert ids(await on(date.today().isoformat())) == ids(today)

@@ -30,11 +30,12 @@ class Filters:
     as_of: date | None = None
 
 
-def as_of_source(spec: LedgerSpec, county_code: str, as_of: date) -> Any:
+def as_of_source(spec: LedgerSpec, county_code: str, as_of: date, status: str | None = None) -> Any:
     """The ledger as it stood at the end of `as_of`: each entry's latest kept state, removed ones left out.
 
     The kept JSON state is typed back into the table's columns (jsonb_populate_record), so the filters and sorts
     of today's ledger apply unchanged; a state whose row says `"removed": true` is an entry that had left.
+    A status filter is applied before the typing too (fewer states to type; the outer filter still holds).
     """
     table = TABLES[spec.key]
     sql = sa.text(
@@ -45,12 +46,14 @@ def as_of_source(spec: LedgerSpec, county_code: str, as_of: date) -> Any:
         "  ORDER BY entry_id DESC, changed_on DESC, seq DESC"
         " ) AS latest JOIN ledger.ledger_history AS l USING (seq)"
         " WHERE NOT coalesce((l.row ->> 'removed')::boolean, false)"
+        " AND (CAST(:asof_status AS text) IS NULL OR l.row ->> 'status' = :asof_status)"
         " OFFSET 0"  # a fence: only the chosen states are typed, not every kept one
         f") AS kept, jsonb_populate_record(NULL::ledger.{table.name}, kept.row) AS r"
     ).bindparams(
         sa.bindparam("asof_ledger", spec.key, type_=sa.Text),
         sa.bindparam("asof_county", county_code, type_=sa.Text),
         sa.bindparam("asof_day", as_of, type_=sa.Date),
+        sa.bindparam("asof_status", status, type_=sa.Text),
     )
     return sql.columns(*(sa.column(c.name, c.type) for c in table.columns)).subquery("asof")
 
@@ -63,9 +66,9 @@ def _kept_column(column: sa.Column[Any]) -> str:
     return f"coalesce(r.{column.name}, {fallback}) AS {column.name}"
 
 
-def source_of(spec: LedgerSpec, county_code: str, as_of: date | None) -> Any:
+def source_of(spec: LedgerSpec, county_code: str, f: Filters) -> Any:
     """The table, or the as-of set of rows, a read selects from."""
-    return as_of_source(spec, county_code, as_of) if as_of else TABLES[spec.key]
+    return as_of_source(spec, county_code, f.as_of, f.status) if f.as_of else TABLES[spec.key]
 
 
 def conditions(spec: LedgerSpec, src: Any, county_code: str, f: Filters) -> list[Any]:
@@ -108,16 +111,22 @@ async def page(
     session: AsyncSession, spec: LedgerSpec, county_code: str, f: Filters, sort: str | None, limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
     """The total matching and one page of entries."""
-    src = source_of(spec, county_code, f.as_of)
+    src = source_of(spec, county_code, f)
     where = conditions(spec, src, county_code, f)
-    total = await session.scalar(sa.select(sa.func.count()).select_from(src).where(*where)) or 0
     stmt = sa.select(src).where(*where).order_by(*ordering(spec, src, sort)).limit(limit).offset(offset)
+    if f.as_of:  # one pass over the day's states: the total rides along as a window count
+        result = await session.execute(stmt.add_columns(sa.func.count().over().label("_total")))
+        rows = [dict(r._mapping) for r in result]
+        totals = [row.pop("_total") for row in rows]
+        if rows or offset == 0:
+            return (totals[0] if totals else 0), rows
+    total = await session.scalar(sa.select(sa.func.count()).select_from(src).where(*where)) or 0
     return total, [dict(r._mapping) for r in await session.execute(stmt)]
 
 
 async def count(session: AsyncSession, spec: LedgerSpec, county_code: str, f: Filters) -> int:
     """How many entries match."""
-    src = source_of(spec, county_code, f.as_of)
+    src = source_of(spec, county_code, f)
     stmt = sa.select(sa.func.count()).select_from(src).where(*conditions(spec, src, county_code, f))
     return await session.scalar(stmt) or 0
 
@@ -126,7 +135,7 @@ async def stream(
     session: AsyncSession, spec: LedgerSpec, county_code: str, f: Filters, sort: str | None
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Every matching entry in order, in batches read through a server-side cursor."""
-    src = source_of(spec, county_code, f.as_of)
+    src = source_of(spec, county_code, f)
     stmt = sa.select(src).where(*conditions(spec, src, county_code, f)).order_by(*ordering(spec, src, sort))
     result = await session.stream(stmt.execution_options(yield_per=BATCH))
     async for part in result.partitions():

@@ -9,8 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 import uuid
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -280,6 +282,14 @@ async def test_as_of_a_past_day_answers_the_ledger_as_it_stood_then(
         assert ids(await on("2026-09-16", status="cleared")) == expect("d")
         paged = await on("2026-09-12", limit=2, offset=2, sort="flagged_on", school_code=S1)
         assert (paged["total"], ids(paged), paged["next_offset"]) == (3, newest_first("b", "e")[:1], None)
+        r = await http.get(
+            f"{base}/v1/counties/{COUNTY}/ledgers/suspected",
+            headers=county,
+            params={"as_of": "2026-09-12", "format": "csv"},
+        )
+        assert r.status_code == 200 and "_2026-09-12.csv" in r.headers["content-disposition"]
+        exported = csv_rows(r.content)
+        assert len(exported) == 6 and {row[3] for row in exported[1:]} == {"待核实"}
         beyond = await on("2026-09-12", offset=10)
         assert (beyond["total"], beyond["items"], beyond["next_offset"]) == (5, [], None)
         today = await get(http, base, "ledgers/suspected", county)
@@ -346,6 +356,7 @@ async def test_csv_and_xlsx_exports_of_a_10000_entry_ledger_are_masked_guarded_a
         assert {row[9] for row in values[1:]} == {"辍学"}
 
         whole = await http.get(url, headers=county, params={"format": "xlsx"})
+        assert not list(Path(tempfile.gettempdir()).glob("ledger-*.xlsx"))  # the service keeps no file
         path.write_bytes(whole.content)
         sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
         values = [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -9,7 +9,7 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 import xlsxwriter  # type: ignore[import-untyped]
@@ -116,11 +116,15 @@ async def build_xlsx(
     return path
 
 
-async def file_chunks(path: str) -> AsyncIterator[bytes]:
-    """A file in chunks, deleted once sent (or when the client goes away)."""
-    try:
-        with open(path, "rb") as file:  # noqa: ASYNC230 - chunked reads of a local temporary file
-            while chunk := file.read(CHUNK):
-                yield chunk
-    finally:
-        os.unlink(path)
+def opened_and_unlinked(path: str) -> BinaryIO:
+    """The file opened for reading and its name removed at once: nothing is left behind, whatever the client does."""
+    file = open(path, "rb")  # noqa: SIM115 - closed by file_chunks (or when collected, if the body never starts)
+    os.unlink(path)
+    return file
+
+
+async def file_chunks(file: BinaryIO) -> AsyncIterator[bytes]:
+    """A file in chunks, closed once sent (or when the client goes away)."""
+    with file:
+        while chunk := file.read(CHUNK):
+            yield chunk

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import get_args
 
 import pytest
+from baoxue_common.auth import Principal
+from baoxue_common.errors import Forbidden
 from baoxue_common.testing import student_id
 from baoxue_contracts.base import PRIORITY_GROUPS
 from ledger.domain.exports import (
@@ -18,7 +20,7 @@ from ledger.domain.exports import (
     parse_sort,
 )
 from ledger.domain.ledgers import CASE_LABELS, SCHOOL_AGE_LABELS, STATUS_LABELS, LedgerName
-from ledger.exports import disposition
+from ledger.exports import disposition, ensure_clear_allowed
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
@@ -104,3 +106,24 @@ def test_the_file_name_is_chinese_with_an_ascii_fallback() -> None:
     value = disposition("dropouts", "140121", "xlsx", date(2026, 6, 30))
     assert 'filename="140121_dropouts_2026-06-30.xlsx"' in value
     assert "filename*=UTF-8''140121_%E8%BE%8D%E5%AD%A6" in value
+
+
+@pytest.mark.parametrize(
+    ("scope", "allowed"),
+    [
+        ("region:140121", True),
+        ("admin", True),
+        ("region:140100", False),
+        ("region:140000", False),
+        ("region:140122", False),
+        ("national", False),
+        ("school:1401210001", False),
+    ],
+)
+def test_a_clear_export_is_for_the_county_itself_or_admin(scope: str, allowed: bool) -> None:
+    principal = Principal(scope=scope, jti="t", expires_at=datetime.now(UTC) + timedelta(hours=1))
+    if allowed:
+        ensure_clear_allowed(principal, "140121")
+    else:
+        with pytest.raises(Forbidden, match="region:140121 or admin"):
+            ensure_clear_allowed(principal, "140121")

@@ -244,5 +244,6 @@ async def export(
     if fmt == "csv":
         body = exports.csv_chunks(runtime.uow, spec, county_code, f, sort, clear)
     else:
-        body = exports.file_chunks(await exports.build_xlsx(runtime.uow, spec, county_code, f, sort, clear))
+        path = await exports.build_xlsx(runtime.uow, spec, county_code, f, sort, clear)
+        body = exports.file_chunks(exports.opened_and_unlinked(path))
     return StreamingResponse(body, media_type=exports.MEDIA[fmt], headers=headers)

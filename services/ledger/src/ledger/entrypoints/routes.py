@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -141,7 +142,7 @@ async def scoped_filters(request: Request, principal: Principal, county_code: st
         known = await q.school_in_county(uow.session, county_code, principal.value)
     if not known:
         raise Forbidden(f"scope {principal.scope} does not cover county {county_code}")
-    return q.Filters(**{**filters.__dict__, "school_code": principal.value})
+    return replace(filters, school_code=principal.value)
 
 
 def checked(ledger: str, request: Request, status: str | None, sort: str | None, f: q.Filters) -> None:

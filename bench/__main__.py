@@ -27,7 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from bench import detection, detection_measure
+from bench import detection, detection_measure, ledger
 from bench.attendance import Size, report, run_attendance
 from bench.crosscheck import CrossCheckSize, run_crosscheck
 from bench.national import run_national
@@ -258,6 +258,13 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, bootstrap)
             results["crosscheck"] = section
+        if args.only in (None, "ledger"):
+            ledger_db = await ensure_database(server, "baoxue_bench_ledger", fresh=True)
+            entries = args.ledger_entries or (20_000 if args.quick else 100_000)
+            section = await ledger.run_ledger(ledger_db, bootstrap, data, entries, 200, say)
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["ledger"] = section
         if args.only in (None, "national"):
             section = await run_national(database_url, bootstrap, data, 1_000 if args.quick else 10_000, say)
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -276,7 +283,7 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument(
         "--only",
-        choices=["foundation", "attendance", "detection", "crosscheck", "national"],
+        choices=["foundation", "attendance", "detection", "crosscheck", "national", "ledger"],
         help="run one section (the others are kept)",
     )
     parser.add_argument(
@@ -287,6 +294,9 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--children", type=int, help="crosscheck: children on the register and pupils (default 1,000,000; quick 50,000)"
+    )
+    parser.add_argument(
+        "--ledger-entries", type=int, help="ledger: entries in each of the county's three ledgers (default 100,000)"
     )
     parser.add_argument("--schools", type=int, help="attendance: schools (default 200)")
     parser.add_argument("--pupils", type=int, help="attendance: pupils per school (default 1,000)")

@@ -30,6 +30,7 @@ import httpx
 from baoxue_common.devstack import ServiceProcess, free_port
 from baoxue_common.migrations import migrate_async
 from baoxue_common.services import SERVICES
+from ledger.domain.exports import mask_student_id
 
 from bench.attendance import Bench
 from bench.attendance_data import School, counties_in_use, make_schools, pupil_record, pushes, school_days
@@ -228,7 +229,7 @@ async def run_detection(
         latencies = [watch.seen[p] - t for p, t in sent_at.items() if p in watch.seen]
         missing = len(sent_at) - len(latencies)
         listed = await ledger_listed(bench, probe_county)
-        section |= summarise(latencies, missing, records, load_s, size, listed, {p for _, p in probes})
+        section |= summarise(latencies, missing, records, load_s, size, listed, {mask_student_id(p) for _, p in probes})
         to_flag = [flagged.seen[p] - t for p, t in sent_at.items() if p in flagged.seen]
         if to_flag:
             cuts = statistics.quantiles(to_flag, n=100, method="inclusive")

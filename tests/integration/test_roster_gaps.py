@@ -10,6 +10,7 @@ from baoxue_common.devstack import ServiceProcess
 from baoxue_common.kafka import make_producer
 from baoxue_contracts import Envelope
 from baoxue_contracts.topics import DETECTION, ROSTER, VERIFICATION
+from ledger.domain.exports import mask_student_id
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, kid, register
@@ -87,7 +88,11 @@ async def test_an_unexplained_leave_flags_a_roster_suspect_and_a_new_roll_clears
             return [i for i in r.json()["items"] if i["suspicion_id"] == str(flag.suspicion_id)]
 
         [entry] = await eventually(listed)
-        assert (entry["student_id"], entry["groups"], entry["poverty_household"]) == (sid, ["left_behind"], True)
+        assert (entry["student_id"], entry["groups"], entry["poverty_household"]) == (
+            mask_student_id(sid),
+            ["left_behind"],
+            True,
+        )
 
         # The child turns up on another school's roll: the suspicion ends.
         async with httpx.AsyncClient(base_url=base, timeout=10) as ingest:

@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.regions import county_name
+from ledger.domain.exports import mask_student_id
 
 from tests.integration.conftest import Stack
 from tests.integration.otlp import CONSUMER, PRODUCER, SERVER, OtlpReceiver, SpanSeen
@@ -80,7 +81,11 @@ async def test_absences_make_a_suspect_counted_in_county_stats_in_one_trace(
         page = r.json()
         assert page["total"] == 1
         entry = page["items"][0]
-        assert (entry["student_id"], entry["school_code"], entry["source"]) == (absent, SCHOOL, "attendance")
+        assert (entry["student_id"], entry["school_code"], entry["source"]) == (
+            mask_student_id(absent),
+            SCHOOL,
+            "attendance",
+        )
         assert entry["groups"] == ["left_behind"]
 
         # Other tests leave suspects in other Beijing counties (roster gaps among them): the city counts

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from baoxue_common.devstack import ServiceProcess
 from baoxue_contracts.topics import DETECTION, VERIFICATION
+from ledger.domain.exports import mask_student_id
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth, kid, register
@@ -217,7 +218,7 @@ async def test_three_sources_flagging_one_pupil_make_one_suspect_and_one_verific
         async def entries() -> list[dict[str, Any]]:
             r = await http.get(f"/v1/counties/{COUNTY}/ledgers/suspected", headers=county)
             assert r.status_code == 200, r.text
-            return [i for i in r.json()["items"] if i["student_id"] == sid]
+            return [i for i in r.json()["items"] if i["student_id"] == mask_student_id(sid)]
 
         [entry] = await eventually(entries)
         assert entry["suspicion_id"] == str(first.suspicion_id)

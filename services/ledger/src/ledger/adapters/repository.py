@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.adapters.orm import early_clearings, suspected
-from ledger.domain.ledgers import CLEARED
 
 
 async def add_suspect(session: AsyncSession, row: dict[str, Any]) -> bool:
@@ -50,37 +49,3 @@ async def update_suspect(session: AsyncSession, entry_id: UUID, values: dict[str
     """Change columns of one entry and stamp it."""
     stmt = sa.update(suspected).where(suspected.c.entry_id == entry_id).values(**values, updated_at=sa.func.now())
     await session.execute(stmt)
-
-
-async def suspects_page(
-    session: AsyncSession,
-    county_code: str,
-    *,
-    limit: int,
-    offset: int,
-    school_code: str | None = None,
-    status: str | None = None,
-    group: str | None = None,
-    poverty_household: bool | None = None,
-) -> tuple[int, list[dict[str, Any]]]:
-    """One page of a county's suspected ledger (newest first) and the total matching the filters.
-
-    Without a status filter, cleared entries are left out: they are no longer suspects.
-    """
-    where = [suspected.c.county_code == county_code]
-    if school_code:
-        where.append(suspected.c.school_code == school_code)
-    where.append(suspected.c.status == status if status else suspected.c.status != CLEARED)
-    if group:
-        where.append(suspected.c.groups.any(group))
-    if poverty_household is not None:
-        where.append(suspected.c.poverty_household.is_(poverty_household))
-    total = await session.scalar(sa.select(sa.func.count()).select_from(suspected).where(*where)) or 0
-    rows = await session.execute(
-        sa.select(suspected)
-        .where(*where)
-        .order_by(suspected.c.flagged_on.desc(), suspected.c.entry_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return total, [dict(r._mapping) for r in rows]

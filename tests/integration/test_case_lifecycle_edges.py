@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any
 
 import httpx
 from baoxue_common.db import make_engine, make_sessionmaker
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.kafka import make_producer
 from baoxue_common.testing import student_id
+from baoxue_contracts.events.verification import VerificationAssigned
 from ledger.consolidation import due_on
 
 from tests.integration.conftest import Stack
@@ -45,11 +47,53 @@ async def test_a_confirmation_that_overtakes_its_flag_opens_the_case(
         assert (case["status"], case["school_code"]) == ("open", OTHER_SCHOOL)
         flag = flagged(suspicion, pupil, OTHER_SCHOOL)
         await produce(producer, flag.topic, [wrap(flag, school=OTHER_SCHOOL)])
-        entry = await eventually(lambda: one(url, entry_q, suspicion))
+
+        async def with_the_flags_reason() -> dict[str, Any] | None:
+            entry = await one(url, entry_q, suspicion)
+            return entry if entry and entry["reason"] == flag.reason else None
+
+        entry = await eventually(with_the_flags_reason)
     finally:
         await producer.stop()
     assert (entry["status"], entry["confirmed_on"]) == ("confirmed_dropout", FLAGGED_ON + timedelta(days=5))
+    assert (entry["source"], entry["flagged_on"]) == (flag.source, flag.flagged_on), "the flag's, not a stand-in"
     assert await scalar(url, "SELECT count(*) FROM ledger.suspected WHERE suspicion_id = $1", suspicion) == 1
+
+
+async def test_an_assignment_that_overtakes_its_flag_waits_for_it(
+    stack: Stack, services: dict[str, ServiceProcess]
+) -> None:
+    """The flag, arriving second, enters the suspect already being verified."""
+    url = stack.database_url
+    suspicion, pupil = uuid.uuid4(), student_id(COUNTY, BIRTH, 83)
+    entry_q = "SELECT * FROM ledger.suspected WHERE suspicion_id = $1"
+    assigned = VerificationAssigned(
+        verification_id=uuid.uuid4(),
+        suspicion_id=suspicion,
+        county_code=COUNTY,
+        school_code=OTHER_SCHOOL,
+        student_id=pupil,
+        assigned_to="school",
+        assigned_on=FLAGGED_ON,
+        due_on=FLAGGED_ON + timedelta(days=10),
+    )
+    producer = make_producer(stack.settings(), client_id="test-assignment-overtaken")
+    await producer.start()
+    try:
+        await produce(producer, VERIFICATION_TOPIC, [wrap(assigned, school=OTHER_SCHOOL)])
+        waiting = "SELECT count(*) FROM ledger.early_assignments WHERE suspicion_id = $1"
+        await eventually(lambda: scalar(url, waiting, suspicion))
+        flag = flagged(suspicion, pupil, OTHER_SCHOOL)
+        await produce(producer, flag.topic, [wrap(flag, school=OTHER_SCHOOL)])
+        entry = await eventually(lambda: one(url, entry_q, suspicion))
+    finally:
+        await producer.stop()
+    assert (entry["status"], entry["verification_id"], entry["due_on"]) == (
+        "verifying",
+        assigned.verification_id,
+        assigned.due_on,
+    )
+    assert await scalar(url, waiting, suspicion) == 0, "applied once, then gone"
 
 
 async def test_consolidation_ends_on_the_nth_school_day_of_the_published_calendar(

@@ -23,7 +23,7 @@ from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_source_outcomes import shanghai_today
 from tests.integration.test_verifications import absent_for, outcome_url, push
 
-COUNTY, SCHOOL = "140202", "1402020001"  # 城区, Datong: no other test's county
+COUNTY, SCHOOL = "140213", "1402130001"  # 平城区, Datong: no other test's county
 CASEWORKER, APPROVER = "张敏", "李华"
 
 
@@ -89,7 +89,9 @@ class Walk:
 async def test_one_child_from_enrolment_to_a_reopened_case(stack: Stack, services: dict[str, ServiceProcess]) -> None:
     today = shanghai_today()
     days = past_school_days(30, today)
-    pupil, classmate = kid(COUNTY, 1, groups=["left_behind"], poverty_household=True), kid(COUNTY, 2)
+    born = date(2019, 3, 1)  # 平城区 exists since 2018: its ID numbers start then
+    pupil = kid(COUNTY, 1, birth=born, groups=["left_behind"], poverty_household=True)
+    classmate = kid(COUNTY, 2, birth=born)
     sid = pupil["student_id"]
     walk = Walk(stack, services, sid)
     admin = stack.token("admin")
@@ -147,8 +149,9 @@ async def test_one_child_from_enrolment_to_a_reopened_case(stack: Stack, service
             days[15].isoformat(),
         )
         assert (case["groups"], case["poverty_household"]) == (["left_behind"], True)
-        # As it stood at the end of the flag's day: suspected and pending, not yet a dropout.
-        assert await walk.status("suspected", as_of=days[14]) == ["pending"]
+        # As it stood at the end of the flag's day (assigned the same day): being verified, not yet a dropout.
+        assert await walk.status("suspected", as_of=days[14]) == ["verifying"]
+        assert await walk.status("suspected", as_of=days[13]) == []
         assert await walk.status("dropouts", as_of=days[14]) == []
         assert await walk.status("dropouts", as_of=days[15]) == ["open"]
         assert "DropoutConfirmed" in await walk.timeline()
@@ -181,9 +184,8 @@ async def test_one_child_from_enrolment_to_a_reopened_case(stack: Stack, service
             days[22].isoformat(),
             True,
         )
-        assert [e["level"] for e in (await walk.entries("dropouts"))] and (await walk.entries("dropouts"))[0][
-            "escalation_level"
-        ] == "order_to_correct"
+        [entry] = await walk.entries("dropouts")
+        assert (entry["status"], entry["escalation_level"]) == ("open", "order_to_correct")
 
         # A judicial document; then the child is back.
         r = await walk.post(

@@ -14,7 +14,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id
 from baoxue_contracts.topics import DETECTION, VERIFICATION
@@ -117,7 +116,7 @@ async def test_a_cross_check_suspect_on_no_roll_is_verified_by_the_county_and_co
         assert (task.assigned_on, task.due_on) == (today, today + timedelta(days=10))
 
         ledger = services["ledger"].url
-        entry = await eventually(lambda: ledger_entry(ledger, token, CROSS, flag.suspicion_id, "pending"))
+        entry = await eventually(lambda: ledger_entry(ledger, token, CROSS, flag.suspicion_id, "verifying"))
         assert (entry["source"], entry["groups"], entry["poverty_household"]) == ("cross_check", ["left_behind"], True)
 
         verdict = {
@@ -150,13 +149,13 @@ async def test_a_cross_check_suspect_on_no_roll_is_verified_by_the_county_and_co
     status = "SELECT array_agg(status) FROM verification.suspicions WHERE suspicion_id = $1"
     assert await scalar(stack.database_url, status, flag.suspicion_id) == ["confirmed"]
 
-    # The suspected ledger should show the confirmation; the ledger consumes no DropoutConfirmed yet.
-    try:
-        await eventually(lambda: ledger_entry(ledger, token, CROSS, flag.suspicion_id, "confirmed_dropout"), 15)
-    except AssertionError:
-        still = await ledger_entry(ledger, token, CROSS, flag.suspicion_id, "pending")
-        assert still is not None, "the entry is neither confirmed nor pending"
-        pytest.xfail("ledger/handlers.py handles no DropoutConfirmed: a confirmed suspect stays 'pending'")
+    # The suspected ledger shows the confirmation, and the county's dropout ledger the case it opened.
+    await eventually(lambda: ledger_entry(ledger, token, CROSS, flag.suspicion_id, "confirmed_dropout"))
+    async with httpx.AsyncClient(base_url=ledger, timeout=10) as http:
+        r = await http.get(f"/v1/counties/{CROSS}/ledgers/dropouts", headers=county)
+        assert r.status_code == 200, r.text
+        [case] = [i for i in r.json()["items"] if i["suspicion_id"] == str(flag.suspicion_id)]
+        assert (case["status"], case["cause_main"], case["source"]) == ("open", "family_poverty", "cross_check")
 
 
 async def test_roster_suspects_a_leaver_cleared_as_transferred_and_a_stalled_transfer_confirmed(
@@ -196,7 +195,7 @@ async def test_roster_suspects_a_leaver_cleared_as_transferred_and_a_stalled_tra
     [task] = await eventually(lambda: events_on(stack.bootstrap, VERIFICATION, ASSIGNED, {lv}))
     assert (task.suspicion_id, task.assigned_to, task.school_code) == (flag.suspicion_id, "school", SCHOOL)
     ledger = services["ledger"].url
-    await eventually(lambda: ledger_entry(ledger, token, ROSTER, flag.suspicion_id, "pending"))
+    await eventually(lambda: ledger_entry(ledger, token, ROSTER, flag.suspicion_id, "verifying"))
 
     async with httpx.AsyncClient(base_url=services["verification"].url, timeout=10) as http:
         cleared = {

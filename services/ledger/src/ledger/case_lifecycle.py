@@ -1,9 +1,9 @@
 """Cases follow events: a confirmed dropout opens one, presence marks it seen, leaving again reopens it (复辍).
 
 The suspected ledger follows the verification: an assignment moves a pending suspect to verifying, a confirmation
-to confirmed_dropout (it leaves the open suspects). An assignment that overtakes its flag is skipped: the flag
-enters the suspect as pending and the confirmation that follows still moves it. A confirmation that overtakes its
-flag enters the suspect itself, already confirmed; the flag then finds it and changes only its profile.
+to confirmed_dropout (it leaves the open suspects). An assignment that overtakes its flag waits for it (the flag
+enters the suspect as verifying). A confirmation that overtakes its flag enters the suspect itself, already
+confirmed, with a stand-in reason; the flag then finds it and gives it its reason, source and date.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ledger.adapters import lifecycle_repository as cases
 from ledger.adapters import repository as suspects
 from ledger.changes import record_change
 from ledger.domain.consolidation import REOPENABLE, can_assign, can_confirm, reopened, restarted_from, seen_later
-from ledger.domain.ledgers import child_key, group_list, noon
+from ledger.domain.ledgers import STAND_IN_REASON, child_key, group_list, noon
 
 CONFIRMED = "confirmed_dropout"
 LEFT_AGAIN = "left school again"
@@ -35,8 +35,11 @@ async def verification_assigned(event: VerificationAssigned, envelope: Envelope,
     """A pending suspect is being verified: it takes the verification and its due date."""
     await suspects.lock_suspicion(uow.session, event.suspicion_id)
     stored = await suspects.suspect_of(uow.session, event.suspicion_id)
-    if stored is None or not can_assign(stored["status"]):
-        return  # overtook its flag (the confirmation still moves it), already further on, or a redelivery
+    if stored is None:
+        await suspects.keep_early_assignment(uow.session, event.suspicion_id, event.verification_id, event.due_on)
+        return  # it overtook its flag: applied when the flag arrives
+    if not can_assign(stored["status"]):
+        return  # already further on, or a redelivery
     changes = {"status": "verifying", "verification_id": event.verification_id, "due_on": event.due_on}
     await suspects.update_suspect(uow.session, stored["entry_id"], changes)
     await record_change(uow, "suspected", stored | changes, "updated", event.assigned_on, stored["status"])
@@ -73,7 +76,7 @@ async def _confirm_suspect(event: DropoutConfirmed, uow: UnitOfWork) -> None:
             "school_code": event.school_code,
             "student_id": event.student_id,
             "source": event.source,
-            "reason": event.note or "confirmed before its flag reached the ledger",
+            "reason": STAND_IN_REASON,
             "groups": group_list(event.groups),
             "poverty_household": event.poverty_household,
             "flagged_on": event.flagged_on or event.confirmed_on,

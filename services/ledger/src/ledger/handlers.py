@@ -15,7 +15,15 @@ from baoxue_contracts.events.verification import SuspectedDropoutFlagged, Suspic
 from ledger import case_lifecycle, school_age, timeline_feed
 from ledger.adapters import repository as repo
 from ledger.changes import record_change
-from ledger.domain.ledgers import CLEARED, PENDING, can_clear, group_list, profile_changes
+from ledger.domain.ledgers import (
+    CLEARED,
+    PENDING,
+    STAND_IN_REASON,
+    VERIFYING,
+    can_clear,
+    group_list,
+    profile_changes,
+)
 
 
 async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -38,6 +46,8 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
     await repo.lock_suspicion(uow.session, event.suspicion_id)
     if early := await repo.take_early_clearing(uow.session, event.suspicion_id):
         row |= {"status": CLEARED, **early}  # its clearing came first: it enters already cleared
+    elif assigned := await repo.take_early_assignment(uow.session, event.suspicion_id):
+        row |= {"status": VERIFYING, **assigned}  # its assignment came first: it enters being verified
     if await repo.add_suspect(uow.session, row):
         await record_change(uow, "suspected", row, "added", event.flagged_on, None)
         return
@@ -45,6 +55,8 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
     if stored is None:
         return
     changes = profile_changes(stored, event.groups, event.poverty_household, event.sources)
+    if stored["reason"] == STAND_IN_REASON:  # entered by a confirmation that overtook this flag
+        changes |= {"reason": event.reason, "source": event.source, "flagged_on": event.flagged_on}
     if not changes:
         return  # a redelivery, or a re-flag that brings nothing new
     await repo.update_suspect(uow.session, stored["entry_id"], changes)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.adapters.orm import case_assignees, case_attempts, case_escalations, case_transfers, cases, timeline
+from ledger.adapters.timeline_repository import oldest_first
 
 # Transfers of one day in the order they happened: answered ones before the one still pending.
 TRANSFER_ORDER = (
@@ -116,5 +117,5 @@ async def case_view(session: AsyncSession, case: dict[str, Any]) -> dict[str, An
         "attempts": await _rows(session, attempts.order_by(case_attempts.c.attempted_on, case_attempts.c.recorded_at)),
         "escalations": await _rows(session, escalations.order_by(case_escalations.c.recorded_at)),
         "transfers": await transfers_of(session, case_id),
-        "timeline": await _rows(session, lines.order_by(timeline.c.occurred_at, timeline.c.seq)),
+        "timeline": await _rows(session, lines.order_by(*oldest_first())),
     }

@@ -52,6 +52,16 @@ early_clearings = sa.Table(
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
+# An assignment that overtook its flag (detection.v1 and verification.v1 have no order between them either).
+early_assignments = sa.Table(
+    "early_assignments",
+    metadata,
+    sa.Column("suspicion_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("verification_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
 calendars = add_calendar_table(metadata)
 
 # The consolidation period per region as RulesPublished gives it (NULL: inherited from above).

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ledger.adapters.orm import early_clearings, suspected
+from ledger.adapters.orm import early_assignments, early_clearings, suspected
 
 
 async def add_suspect(session: AsyncSession, row: dict[str, Any]) -> bool:
@@ -42,6 +42,20 @@ async def take_early_clearing(session: AsyncSession, suspicion_id: UUID) -> dict
     """The clearing that waited for this suspicion's flag, removed as it is applied; None if there is none."""
     stmt = sa.delete(early_clearings).where(early_clearings.c.suspicion_id == suspicion_id)
     row = (await session.execute(stmt.returning(early_clearings.c.clear_reason, early_clearings.c.cleared_on))).first()
+    return dict(row._mapping) if row else None
+
+
+async def keep_early_assignment(session: AsyncSession, suspicion_id: UUID, verification_id: UUID, due_on: date) -> None:
+    """Remember an assignment whose flag has not arrived yet (a redelivery keeps the first)."""
+    row = {"suspicion_id": suspicion_id, "verification_id": verification_id, "due_on": due_on}
+    await session.execute(insert(early_assignments).values(**row).on_conflict_do_nothing())
+
+
+async def take_early_assignment(session: AsyncSession, suspicion_id: UUID) -> dict[str, Any] | None:
+    """The assignment that waited for this suspicion's flag, removed as it is applied; None if there is none."""
+    stmt = sa.delete(early_assignments).where(early_assignments.c.suspicion_id == suspicion_id)
+    returning = stmt.returning(early_assignments.c.verification_id, early_assignments.c.due_on)
+    row = (await session.execute(returning)).first()
     return dict(row._mapping) if row else None
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ledger.adapters.orm import cases, school_age, suspected, timeline
-from ledger.domain.timeline import ROLL_EVENTS
+from ledger.domain.timeline import CASE_STAGE, ROLL_EVENTS, STAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,17 +114,17 @@ def visible(counties: Sequence[str] | None, school_code: str | None) -> sa.Colum
     return sa.true()
 
 
+def oldest_first() -> tuple[sa.ColumnElement[Any], ...]:
+    """Lines by day, then in the order one causes the next, then as recorded."""
+    stage = sa.case(STAGE, value=timeline.c.event_type, else_=CASE_STAGE)
+    return (timeline.c.occurred_at, stage, timeline.c.seq)
+
+
 async def lines_page(
     session: AsyncSession, child: Child, where: sa.ColumnElement[bool], *, limit: int, offset: int
 ) -> tuple[int, list[dict[str, Any]]]:
     """The total and one page of a child's visible lines, oldest first."""
     condition = sa.and_(_of(child), where)
     total = (await session.execute(sa.select(sa.func.count()).select_from(timeline).where(condition))).scalar_one()
-    stmt = (
-        sa.select(timeline)
-        .where(condition)
-        .order_by(timeline.c.occurred_at, timeline.c.seq)
-        .limit(limit)
-        .offset(offset)
-    )
+    stmt = sa.select(timeline).where(condition).order_by(*oldest_first()).limit(limit).offset(offset)
     return total, [dict(r._mapping) for r in await session.execute(stmt)]

@@ -21,6 +21,9 @@ LEDGER_LABELS: dict[str, str] = {
 }
 SuspectStatus = Literal["pending", "verifying", "confirmed_dropout", "cleared"]
 PENDING: SuspectStatus = "pending"
+VERIFYING: SuspectStatus = "verifying"
+STAND_IN_REASON = "confirmed before its flag reached the ledger"
+"""The reason of a suspect entered by its confirmation; its flag, arriving later, gives the real one."""
 CLEARED: SuspectStatus = "cleared"
 STATUS_LABELS: dict[str, str] = {
     "pending": "待核实",

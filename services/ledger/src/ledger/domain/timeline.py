@@ -76,6 +76,26 @@ DAY_FIELD: dict[str, str] = {
     "SuspicionCleared": "cleared_on",
     "HouseholdRegisterChanged": "as_of",
 }
+# Within a day, lines go in the order one causes the next (a roll, attendance, detection, verification, the case),
+# whatever order their topics delivered them in; the ledger's own case lines (40) then go in the order recorded.
+STAGE: dict[str, int] = {
+    "HouseholdRegisterChanged": 0,
+    "StudentEnrolled": 1,
+    "StudentUpdated": 2,
+    "TransferRequested": 3,
+    "TransferCompleted": 4,
+    "StudentLeft": 5,
+    "AbsenceRecorded": 10,
+    "PresenceRecorded": 11,
+    "EarlyWarningRaised": 20,
+    "ReviewRaised": 21,
+    "SuspectedDropoutFlagged": 22,
+    "VerificationAssigned": 30,
+    "VerificationOverdue": 31,
+    "DropoutConfirmed": 32,
+    "SuspicionCleared": 33,
+}
+CASE_STAGE = 40
 # Anything shaped like a resident ID number inside free text (a reason, a note) is masked before it is kept.
 _ID_SHAPED = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _STUDENT_ID = re.compile(r"G[0-9]{17}[0-9X]|L[0-9]{1,24}")

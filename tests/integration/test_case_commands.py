@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,12 +14,15 @@ import asyncpg
 import httpx
 import pytest
 from baoxue_common.devstack import ServiceProcess
+from baoxue_common.kafka import make_producer
 from baoxue_common.testing import student_id
+from baoxue_contracts import Envelope
+from baoxue_contracts.events.verification import DropoutConfirmed
 from baoxue_contracts.topics import CASES, LEDGER
 
 from tests.integration.conftest import Stack
 from tests.integration.slice_data import BIRTH
-from tests.integration.support import eventually, scalar, topic_events
+from tests.integration.support import eventually, produce, scalar, topic_events
 
 COUNTY, OTHER_COUNTY = "140106", "140107"  # 迎泽区 and 杏花岭区, Taiyuan: no other test's counties
 SCHOOL, OTHER_SCHOOL = "1401060001", "1401060002"
@@ -30,29 +33,38 @@ SEQUENCE = iter(range(300, 400))
 Json = dict[str, Any]
 
 
-async def open_case(database_url: str, school: str = SCHOOL) -> tuple[uuid.UUID, str]:
-    """FIXTURE: a case as H2's DropoutConfirmed handler (case_lifecycle) will open it; inserted straight into
-    ledger.cases until that handler lands, then to be replaced by publishing a DropoutConfirmed."""
+async def open_case(stack: Stack, school: str = SCHOOL) -> tuple[uuid.UUID, str]:
+    """A case as the county's confirmation opens it: a DropoutConfirmed on the bus, then the ledger's case."""
     pupil = student_id(COUNTY, BIRTH, next(SEQUENCE))
-    conn = await asyncpg.connect(database_url)
+    suspicion = uuid.uuid4()
+    event = DropoutConfirmed(
+        verification_id=uuid.uuid4(),
+        suspicion_id=suspicion,
+        source="attendance",
+        sources=("attendance",),
+        county_code=COUNTY,
+        school_code=school,
+        student_id=pupil,
+        confirmed_on=CONFIRMED_ON,
+        flagged_on=CONFIRMED_ON - timedelta(days=5),
+        verified_by="county",
+    )
+    envelope = Envelope.wrap(
+        event,
+        producer="verification",
+        region=COUNTY,
+        occurred_at=datetime.now(UTC),
+        school_code=school,
+        subject_id=pupil,
+    )
+    producer = make_producer(stack.settings(), client_id="test-case-commands")
+    await producer.start()
     try:
-        case_id = await conn.fetchval(
-            "INSERT INTO ledger.cases (case_id, suspicion_id, verification_id, county_code, school_code, student_id,"
-            " child_key, status, source, sources, confirmed_on, flagged_on, verified_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6::varchar, $6::text, 'open', 'attendance', '{attendance}', $7, $8,"
-            " 'county')"
-            " ON CONFLICT (suspicion_id) DO NOTHING RETURNING case_id",
-            uuid.uuid4(),
-            uuid.uuid4(),
-            uuid.uuid4(),
-            COUNTY,
-            school,
-            pupil,
-            CONFIRMED_ON,
-            CONFIRMED_ON - timedelta(days=5),
-        )
+        await produce(producer, event.topic, [envelope])
     finally:
-        await conn.close()
+        await producer.stop()
+    query = "SELECT case_id FROM ledger.cases WHERE suspicion_id = $1"
+    case_id: uuid.UUID = await eventually(lambda: scalar(stack.database_url, query, suspicion))
     return case_id, pupil
 
 
@@ -121,7 +133,7 @@ async def test_a_case_climbs_the_ladder_returns_and_is_closed_by_a_second_person
     base, db = services["ledger"].url, stack.database_url
     worker = Api(http, base, stack.token(f"region:{COUNTY}", user="张敏"))
     head = Api(http, base, stack.token(f"region:{COUNTY}", user="李强"))
-    case_id, pupil = await open_case(db)
+    case_id, pupil = await open_case(stack)
 
     assignee = await worker.ok(
         201, "POST", case_id, "/assignees", {"name": "王村长", "role": "village", "phone": "138 0000 0000"}
@@ -245,7 +257,7 @@ async def test_a_case_climbs_the_ladder_returns_and_is_closed_by_a_second_person
     kept = await scalar(
         db, "SELECT count(*) FROM ledger.ledger_history WHERE ledger = 'dropouts' AND entry_id = $1", case_id
     )
-    assert kept == 10  # one kept state per accepted command
+    assert kept == 11  # the opening's, then one kept state per accepted command
 
     await relayed(db)
     cases = [e for _, e in await topic_events(stack.bootstrap, CASES, lambda e: e.subject_id == pupil)]
@@ -263,10 +275,11 @@ async def test_a_case_climbs_the_ladder_returns_and_is_closed_by_a_second_person
     suspicion = await scalar(db, "SELECT suspicion_id FROM ledger.cases WHERE case_id = $1", case_id)
     assert cases[7].suspicion_id == cases[8].suspicion_id == suspicion
     changes = [e for _, e in await topic_events(stack.bootstrap, LEDGER, lambda e: e.subject_id == pupil)]
-    assert all(e.ledger == "dropouts" and e.entry_id == case_id for e in changes)
-    assert [e.status for e in changes] == ["open"] * 8 + ["returned", "closed"]
-    assert (changes[8].previous_status, changes[9].previous_status) == ("open", "closure_proposed")
-    assert (changes[7].cause, changes[9].escalation_level, changes[9].closed_on) == (
+    changes = [e for e in changes if e.ledger == "dropouts"]  # the confirmation also moved the other two ledgers
+    assert all(e.entry_id == case_id for e in changes)
+    assert [e.status for e in changes] == ["open"] * 9 + ["returned", "closed"], "the opening, then each step"
+    assert (changes[9].previous_status, changes[10].previous_status) == ("open", "closure_proposed")
+    assert (changes[8].cause, changes[10].escalation_level, changes[10].closed_on) == (
         "learning_difficulty",
         "judicial_document",
         TODAY,
@@ -282,7 +295,7 @@ async def test_refused_moves_change_nothing_and_only_the_cases_scopes_reach_it(
     other_school = Api(http, base, stack.token(f"school:{OTHER_SCHOOL}", user="赵老师"))
     other_county = Api(http, base, stack.token(f"region:{OTHER_COUNTY}", user="钱科长"))
     city = Api(http, base, stack.token("region:140100"))
-    case_id, _ = await open_case(db)
+    case_id, _ = await open_case(stack)
     version = "SELECT version FROM ledger.cases WHERE case_id = $1"
 
     # An attempt by a school on another school's case is refused; its own school and the city above may act.
@@ -348,7 +361,7 @@ async def test_two_escalations_at_once_one_wins(
     stack: Stack, services: dict[str, ServiceProcess], http: httpx.AsyncClient
 ) -> None:
     county = Api(http, services["ledger"].url, stack.token(f"region:{COUNTY}", user="张敏"))
-    case_id, _ = await open_case(stack.database_url)
+    case_id, _ = await open_case(stack)
     body = {"level": "criticism_education", "date": day(-1), "issued_by": "乡镇政府"}
     answers = await asyncio.gather(*(county.send("POST", case_id, "/escalations", body) for _ in range(2)))
     assert sorted(r.status_code for r in answers) == [201, 409]
@@ -362,8 +375,8 @@ async def test_a_transfer_accepted_moves_the_case_and_a_rejected_one_keeps_it(
     base, db = services["ledger"].url, stack.database_url
     sending = Api(http, base, stack.token(f"region:{COUNTY}", user="张敏"))
     receiving = Api(http, base, stack.token(f"region:{OTHER_COUNTY}", user="钱科长"))
-    moved, pupil = await open_case(db)
-    kept, _ = await open_case(db)
+    moved, pupil = await open_case(stack)
+    kept, _ = await open_case(stack)
     offer = {"to_county_code": OTHER_COUNTY, "reason": "全家迁居杏花岭区"}
 
     await receiving.refused(403, "GET", moved, "")
@@ -414,7 +427,7 @@ async def test_a_transfer_accepted_moves_the_case_and_a_rejected_one_keeps_it(
         states = [tuple(r) for r in await conn.fetch(kept_states, moved)]
     finally:
         await conn.close()
-    assert states == [(COUNTY, None), (COUNTY, OTHER_COUNTY), *[(OTHER_COUNTY, None)] * 3]
+    assert states == [(COUNTY, None), (COUNTY, None), (COUNTY, OTHER_COUNTY), *[(OTHER_COUNTY, None)] * 3]
 
     await relayed(db)
     cases = [e for _, e in await topic_events(stack.bootstrap, CASES, lambda e: e.subject_id == pupil)]
@@ -426,7 +439,8 @@ async def test_a_transfer_accepted_moves_the_case_and_a_rejected_one_keeps_it(
     ]
     assert (cases[1].county_code, cases[1].to_county_code, cases[1].accepted_by) == (COUNTY, OTHER_COUNTY, "钱科长")
     changes = [e for _, e in await topic_events(stack.bootstrap, LEDGER, lambda e: e.subject_id == pupil)]
-    assert [(e.change, e.county_code, e.school_code, e.status) for e in changes] == [
+    assert [(e.change, e.county_code, e.school_code, e.status) for e in changes if e.ledger == "dropouts"] == [
+        ("added", COUNTY, SCHOOL, "open"),
         ("updated", COUNTY, SCHOOL, "open"),
         ("removed", COUNTY, SCHOOL, "open"),
         ("added", OTHER_COUNTY, None, "open"),

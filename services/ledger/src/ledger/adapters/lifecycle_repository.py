@@ -11,6 +11,7 @@ from baoxue_common.regions import region_chain
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ledger.adapters.cases_repository import update_case as update_case
 from ledger.adapters.orm import cases, rules
 
 RULE_COLUMNS = ("return_consolidation_school_days", "home_visit_after_consecutive_unexcused")
@@ -56,17 +57,6 @@ async def add_case(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any]
     stmt = insert(cases).values(**row).on_conflict_do_nothing(index_elements=[cases.c.suspicion_id])
     added = (await session.execute(stmt.returning(*cases.c))).first()
     return dict(added._mapping) if added else None
-
-
-async def update_case(session: AsyncSession, case_id: UUID, values: dict[str, Any]) -> dict[str, Any]:
-    """Change columns of one case, bump its version; return the whole new row."""
-    stmt = (
-        sa.update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(**values, version=cases.c.version + 1, updated_at=sa.func.now())
-        .returning(*cases.c)
-    )
-    return dict((await session.execute(stmt)).one()._mapping)
 
 
 async def returned_cases(session: AsyncSession, counties: Collection[str] | None) -> list[dict[str, Any]]:

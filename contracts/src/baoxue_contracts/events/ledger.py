@@ -35,6 +35,10 @@ Placement = Literal["regular", "special_school", "vocational", "home_education"]
 LedgerName = Literal["school_age", "suspected", "dropouts"]
 LedgerChange = Literal["added", "updated", "removed"]
 CaseStatus = Literal["open", "returned", "closure_proposed", "closed"]
+CancelReason = Literal["confirmed_in_error", "deceased", "emigrated", "studying_elsewhere", "aged_out"]
+"""Why a case is closed without a consolidated return (撤销): not a dropout after all, or no longer the county's."""
+CloseReason = Literal["consolidated", CancelReason]
+"""Why a case was closed (销号原因): `consolidated` is the approved close-out after the child stayed back."""
 NonEmpty = Annotated[str, Field(min_length=1)]
 Actor = Annotated[str, Field(min_length=1, max_length=100, description="Who did it: the token's `sub`, or its scope.")]
 
@@ -121,6 +125,7 @@ class CaseClosed(Event):
     returned_on: date | None = None
     approved_by: Actor | None = None
     note: str | None = None
+    reason: CloseReason = "consolidated"
     suspicion_id: UUID | None = Field(
         default=None, description="The suspicion the case grew from, when known (the national feedback follows it)."
     )

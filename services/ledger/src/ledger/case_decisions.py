@@ -13,6 +13,7 @@ from baoxue_common.errors import Forbidden, NotFound
 from baoxue_common.runtime import ServiceRuntime
 from baoxue_contracts.events import ledger as ev
 
+from ledger import school_age
 from ledger.adapters import cases_repository as repo
 from ledger.case_commands import Caller, Row, case_fields, case_rules, changed, ensure_not_school, load, note, view
 from ledger.changes import record_change
@@ -29,7 +30,7 @@ async def approve_closure(runtime: ServiceRuntime, principal: Principal, case_id
         with case_rules():
             rules.check_approver(case, caller.actor)
         values = {"status": rules.CLOSED, "closed_on": caller.today, "closed_by": caller.actor}
-        after = await repo.update_case(uow.session, case_id, values)
+        after = await repo.update_case(uow.session, case_id, values | {"close_reason": "consolidated"})
         event = ev.CaseClosed(
             **case_fields(case),
             closed_on=caller.today,
@@ -40,6 +41,35 @@ async def approve_closure(runtime: ServiceRuntime, principal: Principal, case_id
         )
         summary = {"closed_on": caller.today, "returned_on": case["returned_on"], "note": body.get("note")}
         await changed(uow, caller, case, after, event, event.event_type, summary)
+        result = await view(uow, after, caller.today)
+        await uow.commit()
+    return result
+
+
+async def cancel_case(runtime: ServiceRuntime, principal: Principal, case_id: UUID, body: Mapping[str, Any]) -> Row:
+    """Close the case without a consolidated return (撤销), with a coded reason; the child's status follows."""
+    ensure_not_school(principal, "cancelling a case")
+    caller = Caller.of(runtime, principal)
+    async with runtime.uow() as uow:
+        case = await load(uow, case_id, principal)
+        with case_rules():
+            rules.check_cancel(case, await repo.pending_transfer(uow.session, case_id))
+        reason = body["reason"]
+        values = {"status": rules.CLOSED, "closed_on": caller.today, "closed_by": caller.actor, "close_reason": reason}
+        after = await repo.update_case(uow.session, case_id, values)
+        event = ev.CaseClosed(
+            **case_fields(case),
+            closed_on=caller.today,
+            returned_on=case["returned_on"],
+            approved_by=caller.actor,
+            note=body.get("note"),
+            reason=reason,
+            suspicion_id=case["suspicion_id"],
+        )
+        summary = {"closed_on": caller.today, "reason": reason, "note": body.get("note")}
+        await changed(uow, caller, case, after, event, event.event_type, summary)
+        if status := rules.CANCEL_STATUS.get(reason):
+            await school_age.set_status(uow, case["child_key"], status, caller.today)
         result = await view(uow, after, caller.today)
         await uow.commit()
     return result

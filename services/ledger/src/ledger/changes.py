@@ -19,6 +19,8 @@ from ledger.domain.ledgers import noon
 ENTRY_ID: dict[str, str] = {"school_age": "entry_id", "suspected": "entry_id", "dropouts": "case_id"}
 # The event's fields read from an entry under another name.
 RENAMED: dict[str, str] = {"cause": "cause_main", "reason": "clear_reason"}
+# A case's reason is why it was closed.
+CASE_RENAMED: dict[str, str] = {"cause": "cause_main", "reason": "close_reason"}
 CARRIED = (
     "county_code",
     "school_code",
@@ -62,7 +64,8 @@ def entry_event(
     ledger: LedgerName, row: Mapping[str, Any], change: LedgerChange, day: date, previous: str | None
 ) -> LedgerEntryChanged:
     """The LedgerEntryChanged for an entry's new state."""
-    fields = {name: row.get(RENAMED.get(name, name)) for name in CARRIED}
+    renamed = CASE_RENAMED if ledger == "dropouts" else RENAMED
+    fields = {name: row.get(renamed.get(name, name)) for name in CARRIED}
     values = {k: v for k, v in fields.items() if v is not None}
     values["groups"] = tuple(values.get("groups", ()))
     values["sources"] = tuple(values.get("sources", ()))

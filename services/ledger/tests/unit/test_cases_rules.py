@@ -170,3 +170,15 @@ def test_a_level_is_not_dated_before_the_level_below_it() -> None:
         422, "before the previous level's date", rules.ensure_after_previous, DAY, DAY + timedelta(days=1)
     )
     assert refusal.loc == ["body", "date"]
+
+
+def test_a_case_is_cancelled_while_not_closed_and_not_during_a_transfer() -> None:
+    for status in ("open", "returned", "closure_proposed"):
+        rules.check_cancel(case(status=status), None)
+    refused(409, "closed case", rules.check_cancel, case(status="closed"), None)
+    refused(409, "pending", rules.check_cancel, case(), {"to_county_code": "140107"})
+    assert rules.CANCEL_STATUS == {
+        "deceased": "deceased",
+        "emigrated": "emigrated",
+        "studying_elsewhere": "studying_elsewhere",
+    }, "confirmed_in_error and aged_out leave the child's status to the rolls"

@@ -20,6 +20,8 @@ LIVE = "live"
 
 async def ledger_entry_changed(event: LedgerEntryChanged, _: Envelope, uow: UnitOfWork) -> None:
     """Update the copy of the entry, then publish the figures of each region it counts in."""
+    if event.ledger != "suspected":
+        return  # today's figures count open suspects only: the other ledgers' changes would only recount them
     if event.change == "removed":
         await repo.drop_entry(uow.session, event.entry_id)
     else:

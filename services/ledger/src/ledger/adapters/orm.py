@@ -143,6 +143,7 @@ cases = sa.Table(
     sa.Column("proposed_on", sa.Date),
     sa.Column("closed_on", sa.Date),
     sa.Column("closed_by", sa.Text),
+    sa.Column("close_reason", sa.Text),
     sa.Column("relapses", sa.Integer, nullable=False, server_default="0"),
     sa.Column("transfer_to", sa.String(6)),
     sa.Column("version", sa.Integer, nullable=False, server_default="1"),

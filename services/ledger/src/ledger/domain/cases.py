@@ -13,7 +13,15 @@ from typing import Any, Literal
 
 from baoxue_contracts.events.ledger import ESCALATION_ORDER
 
+from ledger.domain.ledgers import SchoolAgeStatus
+
 CLOSED, OPEN, RETURNED, PROPOSED = "closed", "open", "returned", "closure_proposed"
+CANCEL_STATUS: dict[str, SchoolAgeStatus] = {
+    "deceased": "deceased",
+    "emigrated": "emigrated",
+    "studying_elsewhere": "studying_elsewhere",
+}
+"""The school-age status a cancelled case's child takes (the other reasons leave it to the rolls)."""
 PENDING, ACCEPTED, REJECTED = "pending", "accepted", "rejected"
 Row = dict[str, Any]
 
@@ -116,6 +124,13 @@ def check_approver(case: Mapping[str, Any], actor: str) -> None:
     check_closure_answer(case, "approval")
     if case["return_recorded_by"] == actor:
         raise conflict(f"{actor} recorded the return and cannot also approve the close-out")
+
+
+def check_cancel(case: Mapping[str, Any], pending: Mapping[str, Any] | None) -> None:
+    """A case is cancelled while not closed, and not while another county is deciding on it."""
+    ensure_not_closed(case, "cancelling")
+    if pending is not None:
+        raise conflict(f"a transfer to {pending['to_county_code']} is pending: it is answered first")
 
 
 def check_transfer(case: Mapping[str, Any], to_county: str, pending: Mapping[str, Any] | None) -> None:

@@ -40,6 +40,14 @@ ESCALATION_LABELS: dict[str, str] = {
     "judicial_document": "司法文书",
     "legal_action": "依法提起诉讼",
 }
+CLOSE_LABELS: dict[str, str] = {
+    "consolidated": "巩固期满销号",
+    "confirmed_in_error": "误报撤销",
+    "deceased": "死亡",
+    "emigrated": "出国(境)",
+    "studying_elsewhere": "异地就读",
+    "aged_out": "超出义务教育年龄",
+}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -127,6 +135,7 @@ SPECS: dict[str, LedgerSpec] = {
             ("order_deadline", "限期改正期限"),
             ("returned_on", "复学日期"),
             ("closed_on", "销号日期"),
+            ("close_reason", "销号原因"),
             ("relapses", "反复辍学次数"),
         ),
     ),
@@ -165,6 +174,7 @@ def cell_text(spec: LedgerSpec, column: str, value: Any) -> str:
         "groups": lambda v: "、".join(GROUP_LABELS.get(g, g) for g in v),
         "cause_main": lambda v: CAUSE_LABELS.get(v, v),
         "escalation_level": lambda v: ESCALATION_LABELS.get(v, v),
+        "close_reason": lambda v: CLOSE_LABELS.get(v, v),
         "poverty_household": lambda v: "是" if v else "否",
     }
     if column in labels:

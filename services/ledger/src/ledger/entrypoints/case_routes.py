@@ -16,7 +16,7 @@ from baoxue_common.auth import Authenticated
 from baoxue_common.errors import Unprocessable
 from baoxue_common.regions import region_name
 from baoxue_common.runtime import ServiceRuntime
-from baoxue_contracts.events.ledger import AttemptMethod, AttemptOutcome, EscalationLevel, Placement
+from baoxue_contracts.events.ledger import AttemptMethod, AttemptOutcome, CancelReason, EscalationLevel, Placement
 from baoxue_contracts.events.verification import Cause
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,6 +83,11 @@ class ApproveIn(Body):
 
 class ReasonIn(Body):
     reason: Text
+
+
+class CancelIn(Body):
+    reason: CancelReason = Field(description="Why the case closes without a consolidated return (撤销).")
+    note: Annotated[str, Field(max_length=2000)] | None = None
 
 
 class TransferIn(Body):
@@ -169,6 +174,7 @@ class CaseView(BaseModel):
     proposed_on: date | None
     closed_on: date | None
     closed_by: str | None
+    close_reason: str | None = Field(default=None, description="consolidated, or the cancel reason.")
     relapses: int
     transfer_to: str | None
     version: int
@@ -223,6 +229,17 @@ async def post_approve(case_id: UUID, body: ApproveIn, principal: Authenticated,
 @router.post("/{case_id}/closure/reject", response_model=CaseView, summary="Reject the proposed close-out")
 async def post_reject(case_id: UUID, body: ReasonIn, principal: Authenticated, rt: Runtime) -> dict[str, Any]:
     return await decisions.reject_closure(rt, principal, case_id, body.model_dump())
+
+
+@router.post(
+    "/{case_id}/cancel",
+    response_model=CaseView,
+    summary="Close the case without a consolidated return, with a coded reason (撤销)",
+    description="For a case confirmed in error, or a child deceased, emigrated, studying elsewhere or past "
+    "compulsory age. 409 on a closed case or one with a pending transfer.",
+)
+async def post_cancel(case_id: UUID, body: CancelIn, principal: Authenticated, rt: Runtime) -> dict[str, Any]:
+    return await decisions.cancel_case(rt, principal, case_id, body.model_dump())
 
 
 @router.post(

@@ -182,10 +182,12 @@ async def run_detection(
             absent = await pool.fetchval(
                 "SELECT count(*) FROM verification.absences WHERE day = ANY($1::date[])", probe_days[:2]
             )
-            return bool(known >= pupils and absent >= 2 * len(probes))
+            # The ledger's school-age ledger takes the rolls too: the load starts once it has them all.
+            listed = await pool.fetchval("SELECT count(DISTINCT child_key) FROM ledger.school_age WHERE on_roll")
+            return bool(known >= pupils and absent >= 2 * len(probes) and listed >= pupils)
 
-        await wait_for("verification did not catch up with the rolls and the probes' first days", ready)
-        say("detection: rolls and the probes' first two days applied; load starts")
+        await wait_for("verification or the ledger did not catch up with the rolls and the probes' first days", ready)
+        say("detection: rolls (in verification and the ledger) and the probes' first two days applied; load starts")
         watch = LedgerWatch(pool, probe_county).start()
         flagged = LedgerWatch(pool, probe_county, SUSPICION_ROWS).start()
         stop = asyncio.Event()

@@ -44,8 +44,8 @@ async def latest_case_of_child(session: AsyncSession, child_key: str) -> dict[st
 async def cases_of_student(session: AsyncSession, student_id: str, statuses: Collection[str]) -> list[dict[str, Any]]:
     """A pupil's cases in the given statuses, locked until the unit of work ends."""
     stmt = (
-        sa.select(cases)
-        .where(cases.c.student_id == student_id, cases.c.status.in_(list(statuses)))
+        sa.select(cases)  # a pupil's child key is its student number: the indexed column
+        .where(cases.c.child_key == student_id, cases.c.status.in_(list(statuses)))
         .order_by(cases.c.case_id)
         .with_for_update()
     )

@@ -14,6 +14,10 @@ from ledger.adapters.orm import ledger_history, school_age
 
 T = "ledger.school_age"
 Row = dict[str, Any]
+# A child's events are serialised on one of a few advisory locks: a household part of 1,000 children takes at
+# most LOCK_BUCKETS of them, not one per child (PostgreSQL's lock table holds ~64 per connection by default).
+LOCK_BUCKETS = 64
+_BUCKET = f"(hashtext('school_age:' || {{key}}) & {LOCK_BUCKETS - 1}) + 3735552000"  # numbers no other lock uses
 
 
 def _row(record: Any) -> Row:
@@ -34,7 +38,8 @@ async def rows_of(session: AsyncSession, keys: Sequence[str], national_id_hash: 
 
 async def lock_child(session: AsyncSession, key: str) -> None:
     """Serialise the events of one child (by blind index, else key) until the transaction ends."""
-    await session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"school_age:{key}"))))
+    lock = sa.text(f"SELECT pg_advisory_xact_lock({_BUCKET.format(key=':key')})")
+    await session.execute(lock, {"key": key})
 
 
 async def save(session: AsyncSession, row: Row) -> None:
@@ -95,8 +100,8 @@ _REMOVED_PUPILS = sa.text(
 )
 
 _LOCK_CHILDREN = sa.text(
-    "SELECT count(pg_advisory_xact_lock(hashtext('school_age:' || k))) "
-    "FROM (SELECT k FROM unnest(CAST(:keys AS text[])) AS t(k) ORDER BY k) AS sorted_keys"
+    f"SELECT count(pg_advisory_xact_lock(b)) FROM (SELECT DISTINCT {_BUCKET.format(key='k')} AS b "
+    "FROM unnest(CAST(:keys AS text[])) AS t(k) ORDER BY b) AS sorted_buckets"
 )
 Change = tuple[Row, str, str | None]
 """An entry's new state (or last, when removed), the change, and the status before."""

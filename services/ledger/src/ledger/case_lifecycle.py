@@ -9,10 +9,11 @@ confirmed, with a stand-in reason; the flag then finds it and gives it its reaso
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from baoxue_common.consumer import EventHandlers
+from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.attendance import PresenceRecorded, StudentLeft
@@ -165,31 +166,41 @@ async def student_left(event: StudentLeft, envelope: Envelope, uow: UnitOfWork) 
         await _reopen(uow, latest, event.left_on, LEFT_AGAIN)
 
 
-async def presence_recorded(event: PresenceRecorded, envelope: Envelope, uow: UnitOfWork) -> None:
-    """A pupil with an open case was at school: the caseworker sees it and confirms the return."""
-    for case in await cases.cases_of_student(uow.session, event.student_id, {"open"}):
-        if seen_later(case, event.date):
-            row = await cases.update_case(uow.session, case["case_id"], {"seen_at_school_on": event.date})
-            await record_change(uow, "dropouts", row, "updated", event.date, case["status"])
+async def presences_recorded(batch: Sequence[tuple[PresenceRecorded, Envelope]], uow: UnitOfWork) -> None:
+    """Pupils with an open case were at school: the caseworker sees it and confirms the return.
+
+    Batched: presences come by the thousand, cases are few; one query finds the cases of a poll's pupils.
+    """
+    found = await cases.cases_of_students(uow.session, {e.student_id for e, _ in batch}, {"open"})
+    for event, _ in batch:
+        for case in found.get(event.student_id, []):
+            if seen_later(case, event.date):
+                row = await cases.update_case(uow.session, case["case_id"], {"seen_at_school_on": event.date})
+                await record_change(uow, "dropouts", row, "updated", event.date, case["status"])
+                case.update(row)
 
 
-async def early_warning_raised(event: EarlyWarningRaised, envelope: Envelope, uow: UnitOfWork) -> None:
+async def early_warnings_raised(batch: Sequence[tuple[EarlyWarningRaised, Envelope]], uow: UnitOfWork) -> None:
     """A new unexcused streak after a return: consolidation starts again (a proposal goes back to returned)."""
-    for case in await cases.cases_of_student(uow.session, event.student_id, {"returned", "closure_proposed"}):
-        start = restarted_from(case, event.raised_on)
-        if start is None:
-            continue
-        row = await cases.update_case(
-            uow.session, case["case_id"], {"status": "returned", "consolidation_from": start, "proposed_on": None}
-        )
-        await record_change(uow, "dropouts", row, "updated", event.raised_on, case["status"])
+    found = await cases.cases_of_students(
+        uow.session, {e.student_id for e, _ in batch}, {"returned", "closure_proposed"}
+    )
+    for event, _ in batch:
+        for case in found.get(event.student_id, []):
+            start = restarted_from(case, event.raised_on)
+            if start is None:
+                continue
+            values = {"status": "returned", "consolidation_from": start, "proposed_on": None}
+            row = await cases.update_case(uow.session, case["case_id"], values)
+            await record_change(uow, "dropouts", row, "updated", event.raised_on, case["status"])
+            case.update(row)
 
 
 HANDLERS: EventHandlers = {
     VerificationAssigned: [verification_assigned],
     DropoutConfirmed: [dropout_confirmed],
     StudentLeft: [student_left],
-    PresenceRecorded: [presence_recorded],
-    EarlyWarningRaised: [early_warning_raised],
+    PresenceRecorded: [batched(presences_recorded)],
+    EarlyWarningRaised: [batched(early_warnings_raised)],
     **consolidation.HANDLERS,
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
@@ -28,25 +29,28 @@ from baoxue_contracts.events.verification import (
     VerificationOverdue,
 )
 
-from ledger.adapters import history
 from ledger.adapters import timeline_repository as repo
 from ledger.domain.timeline import household_lines, line_of
 
 
-async def add_line(event: Event, envelope: Envelope, uow: UnitOfWork) -> None:
-    """Note the event on its child's timeline; a suspicion's event without a pupil takes its suspect's keys."""
-    student_id = national_id_hash = None
-    suspicion_id = getattr(event, "suspicion_id", None)
-    if suspicion_id is not None and not getattr(event, "student_id", None):
-        student_id, national_id_hash = await repo.suspect_keys(uow.session, suspicion_id)
-    line = line_of(event, envelope, student_id, national_id_hash)
-    if line is not None:  # a child no key names (a suspect not seen yet, with neither) has no timeline
-        await history.note(uow.session, **line.values())
+def _unnamed_suspicion(event: Event) -> UUID | None:
+    """The suspicion of an event that names no pupil (its child is known by its suspect), else None."""
+    suspicion_id: UUID | None = getattr(event, "suspicion_id", None)
+    return suspicion_id if suspicion_id is not None and not getattr(event, "student_id", None) else None
 
 
-async def add_attendance_lines(batch: Sequence[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
-    """A poll's absences or presences in one statement: attendance comes by the thousand per second."""
-    lines = [line.values() for event, envelope in batch if (line := line_of(event, envelope)) is not None]
+async def add_lines(batch: Sequence[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
+    """A poll's events of one type on their children's timelines, in one statement (attendance comes by the
+    thousand per second); a suspicion's event without a pupil takes its suspect's keys."""
+    unnamed = {s for event, _ in batch if (s := _unnamed_suspicion(event)) is not None}
+    keys = await repo.suspect_keys(uow.session, unnamed)
+    lines = []
+    for event, envelope in batch:
+        suspicion_id = _unnamed_suspicion(event)
+        student_id, national_id_hash = keys.get(suspicion_id, (None, None)) if suspicion_id else (None, None)
+        # A child no key names (a suspect not seen yet, with neither) has no timeline.
+        if (line := line_of(event, envelope, student_id, national_id_hash)) is not None:
+            lines.append(line.values())
     await repo.add_lines(uow.session, lines)
 
 
@@ -57,20 +61,21 @@ async def add_household_lines(batch: Sequence[tuple[HouseholdRegisterChanged, En
     )
 
 
+LINES = batched(add_lines)
 HANDLERS: EventHandlers = {
-    StudentEnrolled: [add_line],
-    StudentUpdated: [add_line],
-    StudentLeft: [add_line],
-    TransferRequested: [add_line],
-    TransferCompleted: [add_line],
-    AbsenceRecorded: [batched(add_attendance_lines)],
-    PresenceRecorded: [batched(add_attendance_lines)],
-    EarlyWarningRaised: [add_line],
-    SuspectedDropoutFlagged: [add_line],
-    ReviewRaised: [add_line],
-    VerificationAssigned: [add_line],
-    VerificationOverdue: [add_line],
-    DropoutConfirmed: [add_line],
-    SuspicionCleared: [add_line],
+    StudentEnrolled: [LINES],
+    StudentUpdated: [LINES],
+    StudentLeft: [LINES],
+    TransferRequested: [LINES],
+    TransferCompleted: [LINES],
+    AbsenceRecorded: [LINES],
+    PresenceRecorded: [LINES],
+    EarlyWarningRaised: [LINES],
+    SuspectedDropoutFlagged: [LINES],
+    ReviewRaised: [LINES],
+    VerificationAssigned: [LINES],
+    VerificationOverdue: [LINES],
+    DropoutConfirmed: [LINES],
+    SuspicionCleared: [LINES],
     HouseholdRegisterChanged: [batched(add_household_lines)],
 }

@@ -41,15 +41,20 @@ async def latest_case_of_child(session: AsyncSession, child_key: str) -> dict[st
     return dict(row._mapping) if row else None
 
 
-async def cases_of_student(session: AsyncSession, student_id: str, statuses: Collection[str]) -> list[dict[str, Any]]:
-    """A pupil's cases in the given statuses, locked until the unit of work ends."""
+async def cases_of_students(
+    session: AsyncSession, student_ids: Collection[str], statuses: Collection[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Pupils' cases in the given statuses by student number, locked until the unit of work ends (one query)."""
     stmt = (
         sa.select(cases)  # a pupil's child key is its student number: the indexed column
-        .where(cases.c.child_key == student_id, cases.c.status.in_(list(statuses)))
+        .where(cases.c.child_key.in_(list(student_ids)), cases.c.status.in_(list(statuses)))
         .order_by(cases.c.case_id)
         .with_for_update()
     )
-    return [dict(r._mapping) for r in await session.execute(stmt)]
+    found: dict[str, list[dict[str, Any]]] = {}
+    for r in await session.execute(stmt):
+        found.setdefault(r.child_key, []).append(dict(r._mapping))
+    return found
 
 
 async def add_case(session: AsyncSession, row: dict[str, Any]) -> dict[str, Any] | None:

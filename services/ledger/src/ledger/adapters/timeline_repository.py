@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -35,13 +35,16 @@ async def add_lines(session: AsyncSession, lines: Sequence[dict[str, Any]]) -> N
         await session.execute(insert(timeline).on_conflict_do_nothing(index_elements=["event_id"]), list(lines))
 
 
-async def suspect_keys(session: AsyncSession, suspicion_id: UUID) -> tuple[str | None, str | None]:
-    """The student number and ID hash the suspected ledger knows for a suspicion (None, None if neither)."""
-    stmt = sa.select(suspected.c.student_id, suspected.c.national_id_hash).where(
-        suspected.c.suspicion_id == suspicion_id
+async def suspect_keys(
+    session: AsyncSession, suspicion_ids: Collection[UUID]
+) -> dict[UUID, tuple[str | None, str | None]]:
+    """The student number and ID hash the suspected ledger knows for each suspicion it has (one query)."""
+    if not suspicion_ids:
+        return {}
+    stmt = sa.select(suspected.c.suspicion_id, suspected.c.student_id, suspected.c.national_id_hash).where(
+        suspected.c.suspicion_id.in_(list(suspicion_ids))
     )
-    row = (await session.execute(stmt)).first()
-    return (row.student_id, row.national_id_hash) if row else (None, None)
+    return {row.suspicion_id: (row.student_id, row.national_id_hash) for row in await session.execute(stmt)}
 
 
 async def resolve(session: AsyncSession, student_id: str | None, national_id_hash: str | None) -> Child:

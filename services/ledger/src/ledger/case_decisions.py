@@ -11,6 +11,7 @@ from uuid import UUID
 from baoxue_common.auth import Principal
 from baoxue_common.errors import Forbidden, NotFound
 from baoxue_common.runtime import ServiceRuntime
+from baoxue_common.uow import UnitOfWork
 from baoxue_contracts.events import ledger as ev
 
 from ledger import school_age
@@ -21,6 +22,24 @@ from ledger.domain import cases as rules
 from ledger.entrypoints.scopes import covers, ensure_covers
 
 
+async def _close(uow: UnitOfWork, caller: Caller, case: Row, reason: str, note: str | None) -> Row:
+    """Close a locked case with its reason: the row, CaseClosed, the history and the timeline; return its view."""
+    values = {"status": rules.CLOSED, "closed_on": caller.today, "closed_by": caller.actor, "close_reason": reason}
+    after = await repo.update_case(uow.session, case["case_id"], values)
+    event = ev.CaseClosed(
+        **case_fields(case),
+        closed_on=caller.today,
+        returned_on=case["returned_on"],
+        approved_by=caller.actor,
+        note=note,
+        reason=reason,
+        suspicion_id=case["suspicion_id"],
+    )
+    summary = {"closed_on": caller.today, "returned_on": case["returned_on"], "reason": reason, "note": note}
+    await changed(uow, caller, case, after, event, event.event_type, summary)
+    return await view(uow, after, caller.today)
+
+
 async def approve_closure(runtime: ServiceRuntime, principal: Principal, case_id: UUID, body: Mapping[str, Any]) -> Row:
     """Close the case out (销号); the approver is not the one who recorded the return."""
     ensure_not_school(principal, "approving a close-out")
@@ -29,19 +48,7 @@ async def approve_closure(runtime: ServiceRuntime, principal: Principal, case_id
         case = await load(uow, case_id, principal)
         with case_rules():
             rules.check_approver(case, caller.actor)
-        values = {"status": rules.CLOSED, "closed_on": caller.today, "closed_by": caller.actor}
-        after = await repo.update_case(uow.session, case_id, values | {"close_reason": "consolidated"})
-        event = ev.CaseClosed(
-            **case_fields(case),
-            closed_on=caller.today,
-            returned_on=case["returned_on"],
-            approved_by=caller.actor,
-            note=body.get("note"),
-            suspicion_id=case["suspicion_id"],
-        )
-        summary = {"closed_on": caller.today, "returned_on": case["returned_on"], "note": body.get("note")}
-        await changed(uow, caller, case, after, event, event.event_type, summary)
-        result = await view(uow, after, caller.today)
+        result = await _close(uow, caller, case, "consolidated", body.get("note"))
         await uow.commit()
     return result
 
@@ -54,23 +61,9 @@ async def cancel_case(runtime: ServiceRuntime, principal: Principal, case_id: UU
         case = await load(uow, case_id, principal)
         with case_rules():
             rules.check_cancel(case, await repo.pending_transfer(uow.session, case_id))
-        reason = body["reason"]
-        values = {"status": rules.CLOSED, "closed_on": caller.today, "closed_by": caller.actor, "close_reason": reason}
-        after = await repo.update_case(uow.session, case_id, values)
-        event = ev.CaseClosed(
-            **case_fields(case),
-            closed_on=caller.today,
-            returned_on=case["returned_on"],
-            approved_by=caller.actor,
-            note=body.get("note"),
-            reason=reason,
-            suspicion_id=case["suspicion_id"],
-        )
-        summary = {"closed_on": caller.today, "reason": reason, "note": body.get("note")}
-        await changed(uow, caller, case, after, event, event.event_type, summary)
-        if status := rules.CANCEL_STATUS.get(reason):
+        result = await _close(uow, caller, case, body["reason"], body.get("note"))
+        if status := rules.CANCEL_STATUS.get(body["reason"]):
             await school_age.set_status(uow, case["child_key"], status, caller.today)
-        result = await view(uow, after, caller.today)
         await uow.commit()
     return result
 

@@ -7,7 +7,8 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from baoxue_common.regions import region_chain
+from baoxue_common import rules_store
+from baoxue_common.rules_store import Overrides
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,9 +85,6 @@ async def save_rules(session: AsyncSession, region_code: str, values: dict[str, 
     await session.execute(stmt)
 
 
-async def chain_overrides(session: AsyncSession, county_code: str) -> dict[str, dict[str, int]]:
+async def chain_overrides(session: AsyncSession, county_code: str) -> Overrides:
     """The values the county and the regions above it set themselves, per region."""
-    result = await session.execute(sa.select(rules).where(rules.c.region_code.in_(region_chain(county_code))))
-    return {
-        r.region_code: {name: getattr(r, name) for name in RULE_COLUMNS if getattr(r, name) is not None} for r in result
-    }
+    return await rules_store.chain_overrides(session, rules, county_code, RULE_COLUMNS)

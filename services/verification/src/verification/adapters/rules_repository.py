@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
-from baoxue_common.regions import region_chain
+from baoxue_common import rules_store
 from baoxue_common.rules import RULE_NAMES, Rules, effective_rules
+from baoxue_common.rules_store import Overrides, overrides_of
 from baoxue_common.stamped import StampedCache, table_stamp
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from verification.adapters.orm import rules
 
-Overrides = dict[str, dict[str, int]]
 # Rules PUTs take this transaction lock: a region's consistency check reads the regions above and below it.
 RULES_LOCK = 0x7275_6C65
 # Per process and county, checked once per session (a consumer's poll) against a digest of the rules table;
@@ -21,18 +19,14 @@ RULES_LOCK = 0x7275_6C65
 _CACHE: StampedCache[Rules] = StampedCache("verification.rules", table_stamp(rules))
 
 
-def _overrides(rows: Any) -> Overrides:
-    return {row.region_code: {n: getattr(row, n) for n in RULE_NAMES if getattr(row, n) is not None} for row in rows}
-
-
 async def chain_overrides(db: AsyncSession | AsyncConnection, region: str) -> Overrides:
     """The settings of the region and of every region above it."""
-    return _overrides(await db.execute(sa.select(rules).where(rules.c.region_code.in_(region_chain(region)))))
+    return await rules_store.chain_overrides(db, rules, region, RULE_NAMES)
 
 
 async def all_overrides(session: AsyncSession) -> Overrides:
     """Every region's own settings (a few thousand rows at most: one per region that set any)."""
-    return _overrides(await session.execute(sa.select(rules)))
+    return overrides_of(await session.execute(sa.select(rules)), RULE_NAMES)
 
 
 async def rules_of(db: AsyncSession | AsyncConnection, county: str) -> Rules:

@@ -13,6 +13,7 @@ from baoxue_contracts.base import (
     Event,
     Grade,
     NationalIdHash,
+    Part,
     PriorityGroup,
     RegionCode,
     SchoolCode,
@@ -150,6 +151,31 @@ class CaseReopened(Event):
     )
 
 
+Relation = Literal["school", "residence", "hukou"]
+"""Why a child is in a county's school-age ledger: its school, its residence or its hukou is there."""
+
+
+class EntrySnapshot(Part):
+    """An entry's state just before a change: reporting subtracts it and adds the new one (变更前状态)."""
+
+    school_code: SchoolCode | None = None
+    status: str
+    groups: tuple[PriorityGroup, ...] = ()
+    poverty_household: bool = False
+    grade: Grade | None = None
+    relations: tuple[Relation, ...] = ()
+    source: str | None = None
+    sources: tuple[str, ...] = ()
+    cause: Cause | None = None
+    reason: str | None = None
+    escalation_level: EscalationLevel | None = None
+    relapses: int = 0
+    flagged_on: date | None = None
+    confirmed_on: date | None = None
+    returned_on: date | None = None
+    closed_on: date | None = None
+
+
 class LedgerEntryChanged(Event):
     """An entry of one of the three ledgers changed (台账变更)."""
 
@@ -182,6 +208,13 @@ class LedgerEntryChanged(Event):
     escalation_level: EscalationLevel | None = None
     relapses: int = 0
     sources: tuple[str, ...] = ()
+    relations: tuple[Relation, ...] = Field(
+        default=(), description="School-age ledger: why the county lists the child."
+    )
+    assignees: tuple[str, ...] = Field(default=(), description="Dropouts ledger: who works on the case.")
+    before: EntrySnapshot | None = Field(
+        default=None, description="The entry's state before this change (None when added): what reporting subtracts."
+    )
 
 
 class _CaseEvent(Event):

@@ -23,8 +23,12 @@ class RegionStatsUpdated(Event):
     region_code: RegionCode
     tier: Tier
     period: Annotated[str, Field(min_length=1, description="e.g. 2026-03, 2026-Q1, 2026-S1, 2026-2027.")]
-    figures: dict[str, int | float]
+    figures: dict[str, int | float] = Field(description="Indicator → value; a rate whose denominator is 0 is left out.")
     as_of: AwareDatetime
+    version: int | None = Field(
+        default=None, ge=1, description="Counts this region and period's updates: a consumer keeps the highest."
+    )
+    region_name: str | None = Field(default=None, description="The region's Chinese name (GB/T 2260), or the school's.")
 
     def destination(self) -> str:
         """The stats topic of this event's tier."""

@@ -105,7 +105,7 @@ async def changed(
     place the change on that day.
     """
     day = day or caller.today
-    await record_change(uow, "dropouts", after, "updated", day, before["status"])
+    await record_change(uow, "dropouts", after, "updated", day, before)
     event_id = None
     if event is not None:
         envelope = uow.emit(

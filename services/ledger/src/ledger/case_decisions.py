@@ -152,7 +152,7 @@ async def accept_transfer(runtime: ServiceRuntime, principal: Principal, case_id
         after = await repo.update_case(uow.session, case_id, moved)
         # The sending county's last kept state: marked as gone, so its as-of ledgers leave the case out from today.
         left = {**after, **case_fields(case), "transferred_to": to_county}
-        await record_change(uow, "dropouts", left, "removed", caller.today, case["status"])
+        await record_change(uow, "dropouts", left, "removed", caller.today, case)
         await record_change(uow, "dropouts", after, "added", caller.today, None)
         event = ev.CaseTransferAccepted(
             **case_fields(case), to_county_code=to_county, accepted_on=caller.today, accepted_by=caller.actor

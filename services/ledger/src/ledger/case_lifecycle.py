@@ -43,7 +43,7 @@ async def verification_assigned(event: VerificationAssigned, envelope: Envelope,
         return  # already further on, or a redelivery
     changes = {"status": "verifying", "verification_id": event.verification_id, "due_on": event.due_on}
     await suspects.update_suspect(uow.session, stored["entry_id"], changes)
-    await record_change(uow, "suspected", stored | changes, "updated", event.assigned_on, stored["status"])
+    await record_change(uow, "suspected", stored | changes, "updated", event.assigned_on, stored)
 
 
 async def dropout_confirmed(event: DropoutConfirmed, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -89,7 +89,7 @@ async def _confirm_suspect(event: DropoutConfirmed, uow: UnitOfWork) -> None:
         return
     if can_confirm(stored["status"]):
         await suspects.update_suspect(uow.session, stored["entry_id"], changes)
-        await record_change(uow, "suspected", stored | changes, "updated", event.confirmed_on, stored["status"])
+        await record_change(uow, "suspected", stored | changes, "updated", event.confirmed_on, stored)
 
 
 def _case_row(event: DropoutConfirmed, key: str) -> dict[str, Any]:
@@ -121,7 +121,7 @@ def _case_row(event: DropoutConfirmed, key: str) -> dict[str, Any]:
 async def _reopen(uow: UnitOfWork, case: dict[str, Any], day: date, reason: str) -> None:
     """Reopen a case whose child left again: a relapse, told to the bus, the ledgers and the timeline."""
     row = await cases.update_case(uow.session, case["case_id"], reopened(case))
-    await record_change(uow, "dropouts", row, "updated", day, case["status"])
+    await record_change(uow, "dropouts", row, "updated", day, case)
     event = CaseReopened(
         case_id=row["case_id"],
         county_code=row["county_code"],
@@ -176,7 +176,7 @@ async def presences_recorded(batch: Sequence[tuple[PresenceRecorded, Envelope]],
         for case in found.get(event.student_id, []):
             if seen_later(case, event.date):
                 row = await cases.update_case(uow.session, case["case_id"], {"seen_at_school_on": event.date})
-                await record_change(uow, "dropouts", row, "updated", event.date, case["status"])
+                await record_change(uow, "dropouts", row, "updated", event.date, case)
                 case.update(row)
 
 
@@ -192,7 +192,7 @@ async def early_warnings_raised(batch: Sequence[tuple[EarlyWarningRaised, Envelo
                 continue
             values = {"status": "returned", "consolidation_from": start, "proposed_on": None}
             row = await cases.update_case(uow.session, case["case_id"], values)
-            await record_change(uow, "dropouts", row, "updated", event.raised_on, case["status"])
+            await record_change(uow, "dropouts", row, "updated", event.raised_on, case)
             case.update(row)
 
 

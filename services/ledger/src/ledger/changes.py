@@ -11,9 +11,10 @@ from typing import Any
 from uuid import UUID
 
 from baoxue_common.uow import UnitOfWork
-from baoxue_contracts.events.ledger import LedgerChange, LedgerEntryChanged, LedgerName
+from baoxue_contracts.events.ledger import EntrySnapshot, LedgerChange, LedgerEntryChanged, LedgerName
 
 from ledger.adapters import history
+from ledger.adapters.cases_repository import assignee_names
 from ledger.domain.ledgers import noon
 
 ENTRY_ID: dict[str, str] = {"school_age": "entry_id", "suspected": "entry_id", "dropouts": "case_id"}
@@ -42,7 +43,9 @@ CARRIED = (
     "escalation_level",
     "relapses",
     "sources",
+    "relations",
 )
+SNAPSHOT = tuple(name for name in EntrySnapshot.model_fields)
 
 
 def jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -60,22 +63,32 @@ def jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: value(v) for k, v in row.items()}
 
 
-def entry_event(
-    ledger: LedgerName, row: Mapping[str, Any], change: LedgerChange, day: date, previous: str | None
-) -> LedgerEntryChanged:
-    """The LedgerEntryChanged for an entry's new state."""
+def _fields(ledger: LedgerName, row: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The event's fields of an entry row, unset ones left out, arrays as tuples."""
     renamed = CASE_RENAMED if ledger == "dropouts" else RENAMED
-    fields = {name: row.get(renamed.get(name, name)) for name in CARRIED}
-    values = {k: v for k, v in fields.items() if v is not None}
-    values["groups"] = tuple(values.get("groups", ()))
-    values["sources"] = tuple(values.get("sources", ()))
+    values = {name: row.get(renamed.get(name, name)) for name in names}
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items() if v is not None}
+
+
+def entry_event(
+    ledger: LedgerName,
+    row: Mapping[str, Any],
+    change: LedgerChange,
+    day: date,
+    previous: Mapping[str, Any] | None,
+    assignees: tuple[str, ...] = (),
+) -> LedgerEntryChanged:
+    """The LedgerEntryChanged for an entry's new state, with the state before it (`previous`) as `before`."""
+    before = EntrySnapshot(**_fields(ledger, previous, SNAPSHOT)) if previous is not None else None
     return LedgerEntryChanged(
         ledger=ledger,
         entry_id=row[ENTRY_ID[ledger]],
         change=change,
         changed_on=day,
-        previous_status=previous,
-        **values,
+        previous_status=previous["status"] if previous is not None else None,
+        before=before,
+        assignees=assignees,
+        **_fields(ledger, row, CARRIED),
     )
 
 
@@ -85,10 +98,14 @@ async def record_change(
     row: Mapping[str, Any],
     change: LedgerChange,
     day: date,
-    previous: str | None,
+    previous: Mapping[str, Any] | None,
 ) -> None:
-    """Keep the entry's new state as of `day` and emit LedgerEntryChanged, in the unit of work's transaction."""
-    event = entry_event(ledger, row, change, day, previous)
+    """Keep the entry's new state as of `day` and emit LedgerEntryChanged, in the unit of work's transaction.
+
+    `previous` is the entry as it was before (None when added): reporting subtracts it.
+    """
+    names = await assignee_names(uow.session, row["case_id"]) if ledger == "dropouts" else ()
+    event = entry_event(ledger, row, change, day, previous, names)
     kept = jsonable(row) | ({"removed": True} if change == "removed" else {})
     await history.keep(uow.session, ledger, row["county_code"], event.entry_id, day, kept)
     uow.emit(

@@ -72,7 +72,7 @@ async def propose_closures(uow: UnitOfWork, today: date, *, counties: Collection
         if not is_due(back, needed):
             continue
         row = await repo.update_case(uow.session, case["case_id"], {"status": "closure_proposed", "proposed_on": today})
-        await record_change(uow, "dropouts", row, "updated", today, case["status"])
+        await record_change(uow, "dropouts", row, "updated", today, case)
         event = CaseClosureProposed(
             case_id=row["case_id"],
             county_code=county,

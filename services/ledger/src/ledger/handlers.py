@@ -61,7 +61,7 @@ async def suspect_flagged(event: SuspectedDropoutFlagged, envelope: Envelope, uo
         return  # a redelivery, or a re-flag that brings nothing new
     await repo.update_suspect(uow.session, stored["entry_id"], changes)
     # The status stays as it is: a re-flag never reopens a cleared suspect. A re-flag keeps its flag's date.
-    await record_change(uow, "suspected", stored | changes, "updated", event.flagged_on, stored["status"])
+    await record_change(uow, "suspected", stored | changes, "updated", event.flagged_on, stored)
 
 
 async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: UnitOfWork) -> None:
@@ -75,7 +75,7 @@ async def suspicion_cleared(event: SuspicionCleared, envelope: Envelope, uow: Un
         return  # already cleared or confirmed, or a redelivery
     changes = {"status": CLEARED, "clear_reason": event.reason, "cleared_on": event.cleared_on}
     await repo.update_suspect(uow.session, stored["entry_id"], changes)
-    await record_change(uow, "suspected", stored | changes, "updated", event.cleared_on, stored["status"])
+    await record_change(uow, "suspected", stored | changes, "updated", event.cleared_on, stored)
 
 
 SUSPECT_HANDLERS: EventHandlers = {SuspectedDropoutFlagged: [suspect_flagged], SuspicionCleared: [suspicion_cleared]}

@@ -33,10 +33,10 @@ async def _reconcile(uow: UnitOfWork, stored: Sequence[Row], wanted: Sequence[Ro
         if old is None:
             await record_change(uow, "school_age", row, "added", day, None)
         else:
-            await record_change(uow, "school_age", row, "updated", day, old["status"])
+            await record_change(uow, "school_age", row, "updated", day, old)
     for old in left.values():
         await store.delete(uow.session, old["county_code"], old["child_key"])
-        await record_change(uow, "school_age", old, "removed", day, old["status"])
+        await record_change(uow, "school_age", old, "removed", day, old)
 
 
 async def _on_roll(event: StudentEnrolled | StudentUpdated, envelope: Envelope, uow: UnitOfWork, day: date) -> None:

@@ -1,46 +1,62 @@
-"""Reporting reacts to ledger changes: new live figures for the county and every tier above it."""
+"""Reporting folds events into counters per region and month, and marks the figures they change."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
 
-from baoxue_common.consumer import EventHandlers
-from baoxue_common.regions import region_chain, tier_of
+from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
 from baoxue_contracts.events.ledger import LedgerEntryChanged
-from baoxue_contracts.events.reporting import RegionStatsUpdated
-from baoxue_contracts.topics import stats_key
 
-from reporting.adapters import repository as repo
-from reporting.domain.figures import figures
-
-LIVE = "live"
+from reporting.adapters import counters
+from reporting.domain.metrics import Delta, State, deltas
+from reporting.domain.periods import CADENCE, period_of
+from reporting.domain.regions import tier_of_code
 
 
-async def ledger_entry_changed(event: LedgerEntryChanged, _: Envelope, uow: UnitOfWork) -> None:
-    """Update the copy of the entry, then publish the figures of each region it counts in."""
-    if event.ledger != "suspected":
-        return  # today's figures count open suspects only: the other ledgers' changes would only recount them
-    if event.change == "removed":
-        await repo.drop_entry(uow.session, event.entry_id)
+def calendar_days(_county: str, start: date, end: date) -> int:
+    """Days from `start` to `end` (the fallback where no school calendar is known)."""
+    return max(0, (end - start).days)
+
+
+def ledger_states(event: LedgerEntryChanged) -> tuple[State | None, State | None]:
+    """The entry's counted state before and after a change (None where it is not in the ledger)."""
+    after = None if event.change == "removed" else State.of(event.ledger, event)
+    if event.before is not None:
+        before: State | None = State.of(event.ledger, event.before)
+    elif event.change != "added" and event.previous_status is not None:
+        # An event from before `before` existed: the same entry with its old status.
+        before = State.of(event.ledger, event.model_copy(update={"status": event.previous_status}))
     else:
-        row = {
-            "entry_id": event.entry_id,
-            "ledger": event.ledger,
-            "county_code": event.county_code,
-            "school_code": event.school_code,
-            "status": event.status,
-            "groups": list(event.groups),
-            "poverty_household": event.poverty_household,
-            "changed_on": event.changed_on,
-        }
-        await repo.save_entry(uow.session, row)
-    now = datetime.now(UTC)
-    for region in region_chain(event.county_code):
-        current = figures(await repo.entries_under(uow.session, region))
-        stats = RegionStatsUpdated(region_code=region, tier=tier_of(region), period=LIVE, figures=current, as_of=now)
-        uow.emit(stats, region=event.county_code, occurred_at=now, key=stats_key(region, LIVE))
+        before = None
+    return before, after
 
 
-EVENT_HANDLERS: EventHandlers = {LedgerEntryChanged: [ledger_entry_changed]}
+def dirty_keys(moved: Iterable[Delta]) -> set[tuple[str, str, str]]:
+    """(region, period, tier) of every figure a set of deltas changes: each region's cadence period."""
+    out: set[tuple[str, str, str]] = set()
+    for region, month, _metric, _dim in moved:
+        tier = tier_of_code(region)
+        out.add((region, period_of(CADENCE[tier], month).label, tier))
+    return out
+
+
+async def apply_deltas(uow: UnitOfWork, moved: Counter[Delta]) -> None:
+    """Add deltas to the counters and mark the figures they change, in the unit of work's transaction."""
+    await counters.add(uow.session, moved)
+    await counters.mark_dirty(uow.session, dirty_keys(moved))
+
+
+async def ledger_entries_changed(items: Sequence[tuple[LedgerEntryChanged, Envelope]], uow: UnitOfWork) -> None:
+    """A poll's ledger changes, folded into one upsert of counters."""
+    changes = []
+    for event, _ in items:
+        before, after = ledger_states(event)
+        changes.append((event.ledger, event.county_code, before, after, event.changed_on))
+    await apply_deltas(uow, deltas(changes, calendar_days))
+
+
+EVENT_HANDLERS: EventHandlers = {LedgerEntryChanged: [batched(ledger_entries_changed)]}

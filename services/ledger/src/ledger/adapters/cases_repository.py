@@ -119,3 +119,10 @@ async def case_view(session: AsyncSession, case: dict[str, Any]) -> dict[str, An
         "transfers": await transfers_of(session, case_id),
         "timeline": await _rows(session, lines.order_by(*oldest_first())),
     }
+
+
+async def assignee_names(session: AsyncSession, case_id: Any) -> tuple[str, ...]:
+    """The names of the people working on a case, first named first."""
+    a = case_assignees.c
+    found = await session.scalars(sa.select(a.name).where(a.case_id == case_id).order_by(a.added_at, a.assignee_id))
+    return tuple(found)

@@ -1,0 +1,90 @@
+"""Counters (计数) per region and month: set-based upserts of deltas, and sums over a period."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from reporting.adapters.orm import counters, region_stats
+from reporting.domain.metrics import STOCKS, Delta, Key, sorted_deltas
+from reporting.domain.periods import Period
+
+Counts = dict[Key, int]
+"""(metric, dim) → value over a period: stocks at its end, flows within it."""
+
+
+async def add(session: AsyncSession, moved: Counter[Delta]) -> None:
+    """Add the deltas to their counters in one statement, rows taken in key order (no deadlock between replicas)."""
+    if not moved:
+        return
+    items = sorted_deltas(moved)
+    rows = sa.select(
+        sa.func.unnest(sa.cast([k[0] for k, _ in items], sa.ARRAY(sa.Text))).label("region_code"),
+        sa.func.unnest(sa.cast([k[1] for k, _ in items], sa.ARRAY(sa.Date))).label("month"),
+        sa.func.unnest(sa.cast([k[2] for k, _ in items], sa.ARRAY(sa.Text))).label("metric"),
+        sa.func.unnest(sa.cast([k[3] for k, _ in items], sa.ARRAY(sa.Text))).label("dim"),
+        sa.func.unnest(sa.cast([n for _, n in items], sa.ARRAY(sa.BigInteger))).label("n"),
+    )
+    stmt = insert(counters).from_select(["region_code", "month", "metric", "dim", "n"], rows)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[counters.c.region_code, counters.c.metric, counters.c.dim, counters.c.month],
+            set_={"n": counters.c.n + stmt.excluded.n},
+        )
+    )
+
+
+async def read(session: AsyncSession, regions: Sequence[str], period: Period) -> dict[str, Counts]:
+    """Each region's counts over a period: stocks summed up to its last month, flows over its months."""
+    c = counters.c
+    stock = sa.func.sum(c.n)
+    flow = sa.func.sum(c.n).filter(c.month >= period.first_month)
+    rows = await session.execute(
+        sa.select(c.region_code, c.metric, c.dim, stock.label("stock"), flow.label("flow"))
+        .where(c.region_code.in_(list(regions)), c.month <= period.last_month)
+        .group_by(c.region_code, c.metric, c.dim)
+    )
+    out: dict[str, Counts] = {region: {} for region in regions}
+    for r in rows:
+        value = r.stock if r.metric in STOCKS else (r.flow or 0)
+        if value:
+            out[r.region_code][(r.metric, r.dim)] = int(value)
+    return out
+
+
+async def regions_under(session: AsyncSession, prefix: str, length: int = 6) -> list[str]:
+    """The region codes with counters that start with `prefix` and have `length` characters."""
+    c = counters.c
+    found = await session.scalars(
+        sa.select(c.region_code)
+        .where(c.region_code.startswith(prefix, autoescape=True), sa.func.length(c.region_code) == length)
+        .distinct()
+        .order_by(c.region_code)
+    )
+    return list(found)
+
+
+async def mark_dirty(session: AsyncSession, keys: Iterable[tuple[str, str, str]]) -> None:
+    """Mark (region, period, tier) figures as changed, in key order; the publisher recomputes them."""
+    ordered = sorted(set(keys))
+    if not ordered:
+        return
+    rows = [{"region_code": r, "period": p, "tier": t, "dirty": True} for r, p, t in ordered]
+    stmt = insert(region_stats).values(rows)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[region_stats.c.region_code, region_stats.c.period],
+            set_={"dirty": True},
+            where=~region_stats.c.dirty,
+        )
+    )
+
+
+def months_between(first: date, last: date) -> int:
+    """How many months from `first`'s to `last`'s, both counted."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1

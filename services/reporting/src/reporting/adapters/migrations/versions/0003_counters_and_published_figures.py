@@ -1,0 +1,77 @@
+"""Counters per region, month, metric and breakdown; published figures and their versions.
+
+Replaces the copy of every ledger entry (one row per pupil) by counters that grow with regions and
+months: the `before` of LedgerEntryChanged says what to subtract.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+SCHEMA = "reporting"
+
+
+def upgrade() -> None:
+    op.drop_table("ledger_entries", schema=SCHEMA)
+    op.create_table(
+        "counters",
+        sa.Column("region_code", sa.String(10, collation="C"), primary_key=True),
+        sa.Column("metric", sa.Text, primary_key=True),
+        sa.Column("dim", sa.Text, primary_key=True),
+        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("n", sa.BigInteger, nullable=False),
+        schema=SCHEMA,
+    )
+    op.create_table(
+        "region_stats",
+        sa.Column("region_code", sa.String(10), primary_key=True),
+        sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("tier", sa.Text, nullable=False),
+        sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
+        sa.Column("dirty", sa.Boolean, nullable=False, server_default=sa.true()),
+        sa.Column("figures", JSONB),
+        sa.Column("updated_at", sa.DateTime(timezone=True)),
+        schema=SCHEMA,
+    )
+    op.create_index(
+        "region_stats_dirty",
+        "region_stats",
+        ["region_code", "period"],
+        schema=SCHEMA,
+        postgresql_where=sa.text("dirty"),
+    )
+    op.create_table(
+        "stats_changes",
+        sa.Column("region_code", sa.String(10), primary_key=True),
+        sa.Column("period", sa.Text, primary_key=True),
+        sa.Column("version", sa.BigInteger, primary_key=True),
+        sa.Column("figures", JSONB, nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+        schema=SCHEMA,
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("stats_changes", schema=SCHEMA)
+    op.drop_table("region_stats", schema=SCHEMA)
+    op.drop_table("counters", schema=SCHEMA)
+    op.create_table(
+        "ledger_entries",
+        sa.Column("entry_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("ledger", sa.Text, nullable=False),
+        sa.Column("county_code", sa.String(6), nullable=False),
+        sa.Column("school_code", sa.String(10)),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+        sa.Column("poverty_household", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("changed_on", sa.Date, nullable=False),
+        schema=SCHEMA,
+    )
+    op.create_index("ledger_entries_by_county", "ledger_entries", ["county_code", "ledger"], schema=SCHEMA)

@@ -57,7 +57,8 @@ def rows_of(table_rows: object) -> dict[str, object]:
 
 
 def county_tree() -> Tree:
-    figures: dict[str, Figures] = {"330402": COUNTY, SCHOOL: {"flagged": 3, "confirmed": 2, "returned": 1, "in_school": 5}}
+    school: Figures = {"flagged": 3, "confirmed": 2, "returned": 1, "in_school": 5}
+    figures: dict[str, Figures] = {"330402": COUNTY, SCHOOL: school}
     return Tree(figures, {"330402": [SCHOOL]}, {"330402": "南湖区", SCHOOL: "南湖一小"})
 
 

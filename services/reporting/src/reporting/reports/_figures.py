@@ -4,6 +4,7 @@ Reports read figure keys only through `value` and `breakdown` (a breakdown of `k
 key `key|<dim>`, e.g. `cleared|reason:transferred`, `attendance_rate|class:5-1`), so the names H2's
 `reporting.adapters.read` gives can be mapped here alone.
 
+The regions below a region are GB/T 2260's (every county of a city is listed, with or without figures).
 FALLBACK (marked, until H2's `adapters/read.py` lands): `tree` reads the counters itself (one
 `counters.read` for the root and every region below it it needs) and `_fallback_figures` derives the
 figures it can; schools of a county are found by their code's prefix, a school's county is the first
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from baoxue_common.regions import county_name, tier_of
+from baoxue_common.regions import county_name, sub_regions, tier_of
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters import counters
@@ -85,17 +86,15 @@ def _fallback_figures(counts: Counts) -> dict[str, Figure]:
 
 
 async def _codes_under(session: AsyncSession, root: str, depth: int) -> list[str]:
-    """FALLBACK: the codes with counters within `depth` tiers below a root (one query)."""
+    """The regions within `depth` tiers below a root: GB/T 2260's, and a county's schools (FALLBACK: by prefix)."""
     if depth == 0 or len(root) == 10:
         return []
-    tier = tier_of(root)
-    if tier == "county":
+    if tier_of(root) == "county":
         return await counters.regions_under(session, root, 10)
-    prefix = {"city": root[:4], "province": root[:2], "national": ""}[tier]
-    wanted = {"city": ("county",), "province": ("city", "county"), "national": ("province", "city")}[tier]
-    codes = await counters.regions_under(session, prefix, 6)
-    keep = wanted[:depth]
-    return [c for c in codes if c != root and tier_of(c) in keep]
+    out: list[str] = []
+    for child in sub_regions(root):
+        out += [child, *await _codes_under(session, child, depth - 1)]
+    return out
 
 
 def _parent(code: str) -> str:

@@ -195,7 +195,7 @@ async def test_school_monthly_report_in_three_formats(stack: Stack, reporting: h
     data = r.json()
     assert (data["report"], data["region_code"], data["period"]["label"]) == ("school-monthly", A, "2026-03")
     suspects = {row["key"]: row["value"] for row in data["sections"]["suspects"]["rows"]}
-    assert suspects["flagged"] == 1 and suspects["cleared"] == 1 and suspects["cleared|reason:transferred"] == 1
+    assert suspects["flagged"] == 1 and suspects["cleared"] == 1 and suspects["cleared.reason.transferred"] == 1
     assert suspects["confirmed"] == 0, "the confirmation was in February"
     cases = {row["key"]: row["value"] for row in data["sections"]["cases"]["rows"]}
     assert cases["returned"] == 1 and cases["cases_back"] == 1
@@ -204,7 +204,7 @@ async def test_school_monthly_report_in_three_formats(stack: Stack, reporting: h
     lines = csv_lines(await get(reporting, stack, own, path, "csv"))
     suspects_csv = table_after(lines, "疑似辍学学生及核实")
     assert suspects_csv[0] == ["指标", "数值"]
-    assert ["排除:已转学", "1"] in suspects_csv and ["超期未核实人数", "—"] in suspects_csv
+    assert ["排除:已转学", "1"] in suspects_csv and ["核实逾期数", "—"] in suspects_csv
 
     r = await get(reporting, stack, own, path, "xlsx")
     assert download_name(r) == f"{A}_学校月报告_2026-03.xlsx"
@@ -241,7 +241,7 @@ async def test_county_quarterly_report_in_three_formats(stack: Stack, reporting:
     lines = csv_lines(await get(reporting, stack, county, path, "csv"))
     assert lines[0] == ["县级季度复核报告(控辍保学)"] and ["地区", "南湖区", "代码", NANHU] in lines
     schools_csv = table_after(lines, "各校情况")
-    assert schools_csv[0][:5] == ["学校", "代码", "在校生数", "出勤率", "新增疑似人数"]
+    assert schools_csv[0][:5] == ["学校", "代码", "在校（在学）人数", "出勤率", "新发现疑似辍学人数"]
     assert [schools_csv[1][1], schools_csv[1][4], schools_csv[1][5]] == [A, "2", "1"]
     consistency_csv = table_after(lines, "台账一致性核查")
     assert consistency_csv[0] == ["核查项", "左值", "右值", "结果"] and all(r[3] == "通过" for r in consistency_csv[1:])
@@ -251,7 +251,7 @@ async def test_county_quarterly_report_in_three_formats(stack: Stack, reporting:
     book = workbook(r)
     assert "台账一致性核查" in book.sheetnames and "重点人群" in book.sheetnames
     sheet = book["各校情况"]
-    assert [c.value for c in sheet[4]][:3] == ["学校", "代码", "在校生数"]
+    assert [c.value for c in sheet[4]][:3] == ["学校", "代码", "在校（在学）人数"]
     assert [sheet.cell(5, 2).value, sheet.cell(5, 5).value, sheet.cell(5, 4).value] == [A, 2, "—"]
 
 
@@ -272,7 +272,7 @@ async def test_city_semester_report_compares_counties_and_semesters(stack: Stack
     lines = csv_lines(await get(reporting, stack, city, path, "csv"))
     trends_csv = table_after(lines, "趋势(本学期与上学期比较)")
     assert trends_csv[0] == ["地区", "代码", "指标", "本学期", "上学期(2025-S1)", "变化"]
-    assert ["嘉兴市", CITY, "新增疑似人数", "4", "0", "4"] in trends_csv
+    assert ["嘉兴市", CITY, "新发现疑似辍学人数", "4", "0", "4"] in trends_csv
 
     book = workbook(await get(reporting, stack, city, path, "xlsx"))
     rows = [[c.value for c in row] for row in book["各县(区)对比"].iter_rows(min_row=5, max_col=3)]

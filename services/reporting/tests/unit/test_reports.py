@@ -28,26 +28,26 @@ COUNTY: dict[str, Figure] = {
     "population": 10,
     "in_school": 9,
     "out_of_school": 1,
-    "school_age_status|status:enrolled": 8,
-    "school_age_status|status:dropout": 1,
-    "school_age_status|status:home_education": 0,
-    "school_age_status|status:medical_leave": 1,
+    "school_age_status.status.enrolled": 8,
+    "school_age_status.status.dropout": 1,
+    "school_age_status.status.home_education": 0,
+    "school_age_status.status.medical_leave": 1,
     "flagged": 4,
     "confirmed": 2,
     "cleared": 1,
-    "cleared|reason:transferred": 1,
-    "suspected_status|status:confirmed_dropout": 2,
+    "cleared.reason.transferred": 1,
+    "suspected_status.status.confirmed_dropout": 2,
     "cases_total": 2,
     "cases_open": 1,
     "cases_back": 1,
     "cases_closed": 0,
     "cases_cancelled": 0,
-    "cases_open|level:order_to_correct": 1,
+    "cases_open.level.order_to_correct": 1,
     "returned": 1,
     "enrolment_rate": 0.8,
     "consolidation_rate": 0.995,
-    "population|g:orphan": 2,
-    "suspected|poverty": 1,
+    "population.g.orphan": 2,
+    "suspected.poverty": 1,
 }
 
 
@@ -65,13 +65,13 @@ def county_tree() -> Tree:
 def test_the_school_report_lists_classes_absences_suspects_and_cases() -> None:
     figs = {
         "attendance_rate": 0.95,
-        "attendance_rate|class:5-1": 0.9,
-        "absences|class:5-1": 4,
+        "attendance_rate.class.5-1": 0.9,
+        "absences.class.5-1": 4,
         "absences": 4,
-        "absences|kind:absent_unexcused": 3,
+        "absences.status.absent_unexcused": 3,
         "flagged": 2,
-        "cleared|reason:data_error": 1,
-        "cases_open|level:none": 1,
+        "cleared.reason.data_error": 1,
+        "cases_open.level.none": 1,
     }
     report = school_monthly.build(SCHOOL, "南湖一小", parse_period("month", "2026-03"), figs, NOW)
     data = to_json(report)
@@ -85,9 +85,9 @@ def test_the_school_report_lists_classes_absences_suspects_and_cases() -> None:
     kinds = {r["kind"]: r["count"] for r in data["sections"]["absences"]["rows"]}
     assert kinds["absent_unexcused"] == 3 and kinds["absent_excused"] is None
     suspects = rows_of(data["sections"]["suspects"]["rows"])
-    assert suspects["flagged"] == 2 and suspects["cleared|reason:data_error"] == 1
-    assert suspects["verification_overdue"] is None, "a figure nobody computes is None, shown as —"
-    assert rows_of(data["sections"]["cases"]["rows"])["cases_open|level:none"] == 1
+    assert suspects["flagged"] == 2 and suspects["cleared.reason.data_error"] == 1
+    assert suspects["verifications_overdue"] is None, "a figure nobody computes is None, shown as —"
+    assert rows_of(data["sections"]["cases"]["rows"])["cases_open.level.none"] == 1
     assert data["labels"]["columns"]["attendance_rate"] == "出勤率"
 
 
@@ -153,8 +153,8 @@ def test_csv_has_a_bom_chinese_headers_and_guarded_cells() -> None:
     assert body.startswith("\ufeff".encode())
     lines = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert lines[0] == ["县级季度复核报告(控辍保学)"]
-    header = lines.index(["学校", "代码", "在校生数", "出勤率", "新增疑似人数", "确认辍学人数", "排除人数",
-                          "劝返复学人数", "销号人数", "辍学台账在册人数", "超期未核实人数"])  # fmt: skip
+    header = lines.index(["学校", "代码", "在校（在学）人数", "出勤率", "新发现疑似辍学人数", "确认辍学人数",
+                          "排除疑似人数", "劝返复学人数", "销号人数", "在办辍学案件数", "逾期未完成核实数"])  # fmt: skip
     assert lines[header + 1][:4] == ["'=HYPERLINK(1)", SCHOOL, "5", MISSING]
     assert ["统计周期", "2026-Q1", "2026-01-01 至 2026-03-31"] in lines
 

@@ -1,8 +1,8 @@
 """The one place reports read figures from: a region's figures and its sub-regions', names, schools.
 
-Reports read figure keys only through `value` and `breakdown` (a breakdown of `key` by a dimension is the
-key `key|<dim>`, e.g. `cleared|reason:transferred`, `attendance_rate|class:5-1`), so the names H2's
-`reporting.adapters.read` gives can be mapped here alone.
+Reports read figure keys only through `value`, `dim_key` and `breakdown`: a breakdown of `key` by a
+dimension is the key `key.<kind>.<value>` as `indicators.figures` names it (e.g. `cleared.reason.transferred`,
+`suspected.g.orphan`, `suspected.poverty`, `absences.class.5-1`), so other names can be mapped here alone.
 
 The regions below a region are GB/T 2260's (every county of a city is listed, with or without figures).
 FALLBACK (marked, until H2's `adapters/read.py` lands): `tree` reads the counters itself (one
@@ -58,9 +58,14 @@ def value(figs: Figures, key: str) -> Figure:
     return figs.get(key)
 
 
+def dim_key(key: str, dim: str) -> str:
+    """The key of a figure's breakdown: `population`, `g:orphan` → `population.g.orphan`."""
+    return f"{key}.{dim.replace(':', '.')}" if dim else key
+
+
 def breakdown(figs: Figures, key: str, prefix: str) -> dict[str, Figure]:
-    """A figure broken down by a dimension: {`x`: value of `key|<prefix>x`}, in key order."""
-    head = f"{key}|{prefix}"
+    """A figure broken down by a dimension: {`x`: value of `key.<prefix>x`} (prefix like `reason:`), in key order."""
+    head = dim_key(key, prefix)
     return {k[len(head) :]: v for k, v in sorted(figs.items()) if k.startswith(head)}
 
 
@@ -68,7 +73,7 @@ def _fallback_figures(counts: Counts) -> dict[str, Figure]:
     """FALLBACK: the figures counts give directly (rates and timeliness H2 computes are None until then)."""
     out: dict[str, Figure] = {}
     for (metric, dim), count in counts.items():
-        out[metric if not dim else f"{metric}|{dim}"] = count
+        out[dim_key(metric, dim)] = count
 
     def n(metric: str) -> int:
         return counts.get((metric, ""), 0)

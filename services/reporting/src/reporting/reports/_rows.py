@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from baoxue_common.labels import CLEAR_LABELS, ESCALATION_LABELS
 
 from reporting.domain.indicators import FIGURE_LABELS
-from reporting.reports._figures import Figures, Tree, breakdown, value
+from reporting.reports._figures import Figures, Tree, breakdown, dim_key, value
 from reporting.reports.model import Cell, Column, Kind, Row, rate_met
 
 ENROLMENT_TARGET = 1.0
@@ -16,39 +16,52 @@ CONSOLIDATION_TARGET = 0.99
 """巩固率 target: at least 99 %."""
 
 _DEFAULT_LABELS: dict[str, str] = {
-    "population": "适龄儿童数",
-    "in_school": "在校生数",
+    "population": "适龄儿童少年人数",
+    "in_school": "在校（在学）人数",
     "out_of_school": "失学辍学人数",
     "enrolment_rate": "入学率",
-    "consolidation_rate": "巩固率",
+    "consolidation_rate": "九年义务教育巩固率",
     "attendance_rate": "出勤率",
     "absences": "缺勤人次",
-    "early_warnings": "预警人次",
+    "early_warnings": "预警（家访）人次",
     "schools_not_submitting": "未按时报送考勤学校数",
-    "flagged": "新增疑似人数",
-    "suspected": "在册疑似人数",
+    "flagged": "新发现疑似辍学人数",
+    "suspected": "疑似辍学人数",
     "verifying": "核实中人数",
     "confirmed": "确认辍学人数",
-    "cleared": "排除人数",
-    "verified_on_time": "按时核实人数",
-    "verified_late": "逾期核实人数",
-    "verification_overdue": "超期未核实人数",
-    "cases_opened": "新立案人数",
-    "cases_open": "劝返中人数",
-    "cases_back": "已复学待巩固人数",
-    "cases_closed": "已销号人数",
-    "cases_active": "辍学台账在册人数",
+    "cleared": "排除疑似人数",
+    "verified_on_time": "按期完成核实数",
+    "verified_late": "逾期完成核实数",
+    "verifications_overdue": "核实逾期数",
+    "verifications_overdue_open": "逾期未完成核实数",
+    "verification_on_time_rate": "核实按期完成率",
+    "cases_opened": "新增辍学案件数",
+    "cases_open": "未复学辍学案件数",
+    "cases_back": "已复学待销号案件数",
+    "cases_closed": "已销号案件数",
+    "cases_active": "在办辍学案件数",
     "returned": "劝返复学人数",
     "closed": "销号人数",
     "reopened": "复辍人数",
     "return_rate": "劝返率",
-    "orders_overdue": "逾期未履行责令改正数",
-    "median_flag_to_return_days": "疑似至复学中位天数",
+    "orders_overdue": "逾期未改正的责令限期改正数",
+    "median_flag_to_return_days": "发现至复学校日数中位数",
 }
 LABELS: dict[str, str] = _DEFAULT_LABELS | FIGURE_LABELS
-"""Figure key → Chinese label: H2's `FIGURE_LABELS` where it has one."""
-RATES = frozenset({"enrolment_rate", "consolidation_rate", "attendance_rate", "return_rate"})
-DAYS = frozenset({"median_flag_to_return_days"})
+"""Figure key → Chinese label: `indicators.FIGURE_LABELS` where it has one (the defaults use the same words)."""
+RATES = frozenset(
+    {
+        "enrolment_rate",
+        "consolidation_rate",
+        "attendance_rate",
+        "return_rate",
+        "closure_rate",
+        "relapse_rate",
+        "precision",
+        "verification_on_time_rate",
+    }
+)
+DAYS = frozenset({"median_flag_to_return_days", "median_return_to_close_days"})
 
 
 def kind_of(key: str) -> Kind:
@@ -113,13 +126,13 @@ def items(figs: Figures, keys: Sequence[str]) -> list[Item]:
 def cleared_items(figs: Figures) -> list[Item]:
     """Suspects cleared, one row per reason."""
     found = breakdown(figs, "cleared", "reason:")
-    return [(f"cleared|reason:{r}", f"排除:{CLEAR_LABELS.get(r, r)}", n, "int") for r, n in found.items()]
+    return [(dim_key("cleared", f"reason:{r}"), f"排除:{CLEAR_LABELS.get(r, r)}", n, "int") for r, n in found.items()]
 
 
 def level_items(figs: Figures) -> list[Item]:
     """Open cases, one row per escalation level (`none`: no legal step yet)."""
     found = breakdown(figs, "cases_open", "level:")
-    return [(f"cases_open|level:{lv}", f"劝返中:{_LEVELS.get(lv, lv)}", n, "int") for lv, n in found.items()]
+    return [(dim_key("cases_open", f"level:{v}"), f"未复学:{_LEVELS.get(v, v)}", n, "int") for v, n in found.items()]
 
 
 _LEVELS = ESCALATION_LABELS | {"none": "未启动法律程序"}

@@ -22,7 +22,7 @@ COUNTY_KEYS = (
     "returned",
     "closed",
     "return_rate",
-    "verification_overdue",
+    "verifications_overdue_open",
     "orders_overdue",
 )
 TREND_KEYS = (

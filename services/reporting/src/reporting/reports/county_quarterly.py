@@ -8,7 +8,7 @@ from baoxue_common.labels import GROUP_LABELS
 
 from reporting.domain.periods import Period
 from reporting.reports import consistency
-from reporting.reports._figures import Figures, Tree, value
+from reporting.reports._figures import Figures, Tree, dim_key, value
 from reporting.reports._rows import cleared_items, figure_columns, items, level_items, region_columns, region_rows
 from reporting.reports.model import Cell, Chart, Column, Report, Row, Table, indicator_table
 
@@ -23,7 +23,7 @@ SCHOOL_KEYS = (
     "returned",
     "closed",
     "cases_active",
-    "verification_overdue",
+    "verifications_overdue_open",
 )
 GROUP_KEYS = ("population", "in_school", "suspected", "confirmed", "cases_active", "returned")
 
@@ -38,7 +38,7 @@ def schools(tree: Tree, county: str) -> Table:
 def verification(figs: Figures) -> Table:
     """核实进度: flagged, verifying, confirmed, cleared by reason, timeliness."""
     rows = items(figs, ("flagged", "suspected", "verifying", "confirmed", "cleared")) + cleared_items(figs)
-    rows += items(figs, ("verified_on_time", "verified_late", "verification_overdue"))
+    rows += items(figs, ("verified_on_time", "verified_late", "verifications_overdue", "verification_on_time_rate"))
     return indicator_table("verification", "疑似辍学核实进度", rows)
 
 
@@ -50,13 +50,13 @@ def cases(figs: Figures) -> Table:
 
 def overdue(figs: Figures) -> Table:
     """逾期事项: verifications past their deadline, legal orders past theirs, schools not submitting attendance."""
-    keys = ("verification_overdue", "orders_overdue", "schools_not_submitting")
+    keys = ("verifications_overdue_open", "orders_overdue", "schools_not_submitting")
     return indicator_table("overdue", "逾期事项", items(figs, keys))
 
 
 def _dim_row(figs: Figures, dim: str, key: str, label: str) -> Row:
     row: dict[str, Cell] = {"group": key, "label": label}
-    row.update({k: value(figs, f"{k}|{dim}") for k in GROUP_KEYS})
+    row.update({k: value(figs, dim_key(k, dim)) for k in GROUP_KEYS})
     return row
 
 

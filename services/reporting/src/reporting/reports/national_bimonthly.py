@@ -23,7 +23,7 @@ KEYS = (
     "closed",
     "cases_active",
     "return_rate",
-    "verification_overdue",
+    "verifications_overdue_open",
     "orders_overdue",
 )
 

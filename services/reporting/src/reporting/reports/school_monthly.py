@@ -7,7 +7,7 @@ from datetime import datetime
 from baoxue_common.labels import ABSENCE_LABELS
 
 from reporting.domain.periods import Period
-from reporting.reports._figures import Figures, breakdown, value
+from reporting.reports._figures import Figures, breakdown, dim_key, value
 from reporting.reports._rows import cleared_items, items, level_items
 from reporting.reports.model import Chart, Column, Report, Row, Table, indicator_table
 
@@ -37,7 +37,7 @@ def attendance(figs: Figures) -> Table:
 
 def absences(figs: Figures) -> Table:
     """缺勤情况: absences by kind (excused, unexcused, late, left early)."""
-    found = breakdown(figs, "absences", "kind:")
+    found = breakdown(figs, "absences", "status:")
     kinds = list(ABSENCE_LABELS) + [k for k in found if k not in ABSENCE_LABELS]
     rows: list[Row] = [{"kind": k, "label": ABSENCE_LABELS.get(k, k), "count": found.get(k)} for k in kinds]
     rows.append({"kind": "total", "label": TOTAL, "count": value(figs, "absences")})
@@ -49,7 +49,7 @@ def warnings(figs: Figures) -> Table:
     """预警: early warnings raised this month."""
     kinds = breakdown(figs, "early_warnings", "kind:")
     rows = items(figs, ("early_warnings",)) + [
-        (f"early_warnings|kind:{k}", f"预警:{k}", v, "int") for k, v in kinds.items()
+        (dim_key("early_warnings", f"kind:{k}"), f"预警:{k}", v, "int") for k, v in kinds.items()
     ]
     return indicator_table("warnings", "预警情况", rows)
 
@@ -57,7 +57,7 @@ def warnings(figs: Figures) -> Table:
 def suspects(figs: Figures) -> Table:
     """疑似辍学及核实: flagged, verifying, confirmed, cleared (by reason), on time / late / overdue."""
     rows = items(figs, ("flagged", "suspected", "verifying", "confirmed", "cleared")) + cleared_items(figs)
-    rows += items(figs, ("verified_on_time", "verified_late", "verification_overdue"))
+    rows += items(figs, ("verified_on_time", "verified_late", "verifications_overdue"))
     return indicator_table("suspects", "疑似辍学学生及核实", rows)
 
 

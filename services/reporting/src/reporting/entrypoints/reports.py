@@ -1,4 +1,10 @@
-"""Thin routes of the five periodic reports: parse, check the scope, build, render (`?format=json|csv|xlsx`)."""
+"""Thin routes of the five periodic reports: parse, check the scope, build, render (`?format=json|csv|xlsx`).
+
+422 for a period label of the wrong kind or a format other than json/csv/xlsx; 404 for a code that is not a
+GB/T 2260 region of the report's tier in use, or a school reporting has no figures of (an unknown school);
+403 unless the token covers the region (a school token: its own school's monthly report only; the national
+report: national or admin tokens only).
+"""
 
 from __future__ import annotations
 

@@ -24,11 +24,13 @@ def today() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-def suspect_added(county: str, school: str, *, priority: bool, poverty: bool, day: date) -> Envelope:
+def suspect_added(
+    county: str, school: str, *, priority: bool, poverty: bool, day: date, entry: uuid.UUID | None = None
+) -> Envelope:
     """A new open suspect in the suspected ledger, as the ledger's relay publishes it."""
     event = LedgerEntryChanged(
         ledger="suspected",
-        entry_id=uuid.uuid4(),
+        entry_id=entry or uuid.uuid4(),
         change="added",
         county_code=county,
         school_code=school,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from functools import partial, update_wrapper
 
 from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
@@ -12,7 +13,7 @@ from baoxue_contracts import Envelope
 from baoxue_contracts.events.ledger import LedgerEntryChanged
 
 from reporting.adapters import counters
-from reporting.domain.metrics import Delta, State, deltas
+from reporting.domain.metrics import STOCKS, Delta, State, deltas
 from reporting.domain.periods import CADENCE, period_of
 from reporting.domain.regions import tier_of_code
 
@@ -35,28 +36,44 @@ def ledger_states(event: LedgerEntryChanged) -> tuple[State | None, State | None
     return before, after
 
 
-def dirty_keys(moved: Iterable[Delta]) -> set[tuple[str, str, str]]:
-    """(region, period, tier) of every figure a set of deltas changes: each region's cadence period."""
+def dirty_keys(moved: Iterable[Delta], today: date) -> set[tuple[str, str, str]]:
+    """(region, period, tier) of every figure a set of deltas changes.
+
+    Each region's cadence period of the month moved; a stock moved in an earlier period also changes
+    the stock at the end of the current period (`today`'s), so that one is marked as well.
+    """
     out: set[tuple[str, str, str]] = set()
-    for region, month, _metric, _dim in moved:
+    for region, month, metric, _dim in moved:
         tier = tier_of_code(region)
-        out.add((region, period_of(CADENCE[tier], month).label, tier))
+        kind = CADENCE[tier]
+        out.add((region, period_of(kind, month).label, tier))
+        if metric in STOCKS and month <= today:
+            out.add((region, period_of(kind, today).label, tier))
     return out
 
 
-async def apply_deltas(uow: UnitOfWork, moved: Counter[Delta]) -> None:
+async def apply_deltas(uow: UnitOfWork, moved: Counter[Delta], today: date | None = None) -> None:
     """Add deltas to the counters and mark the figures they change, in the unit of work's transaction."""
     await counters.add(uow.session, moved)
-    await counters.mark_dirty(uow.session, dirty_keys(moved))
+    await counters.mark_dirty(uow.session, dirty_keys(moved, today or date.today()))
 
 
-async def ledger_entries_changed(items: Sequence[tuple[LedgerEntryChanged, Envelope]], uow: UnitOfWork) -> None:
+async def ledger_entries_changed(
+    items: Sequence[tuple[LedgerEntryChanged, Envelope]], uow: UnitOfWork, *, today: Callable[[], date] = date.today
+) -> None:
     """A poll's ledger changes, folded into one upsert of counters."""
     changes = []
     for event, _ in items:
         before, after = ledger_states(event)
         changes.append((event.ledger, event.county_code, before, after, event.changed_on))
-    await apply_deltas(uow, deltas(changes, calendar_days))
+    await apply_deltas(uow, deltas(changes, calendar_days), today())
 
 
-EVENT_HANDLERS: EventHandlers = {LedgerEntryChanged: [batched(ledger_entries_changed)]}
+def event_handlers(today: Callable[[], date]) -> EventHandlers:
+    """The registry, reading "today" (the current periods) from the runtime's clock."""
+    handler = update_wrapper(partial(ledger_entries_changed, today=today), ledger_entries_changed)
+    return {LedgerEntryChanged: [batched(handler)]}
+
+
+EVENT_HANDLERS: EventHandlers = event_handlers(date.today)
+"""The registry with the machine's date (the service uses `event_handlers(runtime.clock.today)`)."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field
 
 from baoxue_contracts import topics
-from baoxue_contracts.base import Event, RegionCode
+from baoxue_contracts.base import AsciiOnly, Event
 from baoxue_contracts.topics import Tier
 
 PRODUCER = "reporting"
@@ -20,7 +20,14 @@ class RegionStatsUpdated(Event):
     schema_version = 1
     topic = "stats.{tier}.v1"
 
-    region_code: RegionCode
+    region_code: Annotated[
+        str,
+        Field(
+            pattern=r"^(\d{6}|\d{10})$",
+            description="A 6-digit region code (GB/T 2260), or a 10-digit school code on stats.school.v1.",
+        ),
+        AsciiOnly,
+    ]
     tier: Tier
     period: Annotated[str, Field(min_length=1, description="e.g. 2026-03, 2026-Q1, 2026-S1, 2026-2027.")]
     figures: dict[str, int | float] = Field(description="Indicator → value; a rate whose denominator is 0 is left out.")

@@ -78,8 +78,9 @@ class Dispatcher:
         for run in _runs(fresh):
             for stage in self._stages[run[0].envelope.event_type]:
                 if isinstance(stage, Batched):
-                    with self._batch_span(stage, run):
-                        await stage.handler([(d.event, d.envelope) for d in run], uow)
+                    for part in _by_trace(run):
+                        with self._batch_span(stage, part):
+                            await stage.handler([(d.event, d.envelope) for d in part], uow)
                     continue
                 for delivery in run:
                     with self._record_span(delivery):
@@ -107,14 +108,16 @@ class Dispatcher:
         )
 
     def _batch_span(self, stage: Batched, run: Sequence[Delivery]) -> Any:
-        """One span per batch call: a lone record's trace continues; a larger batch links to its records."""
+        """One span per batch call: records of one trace continue it; records of several, a new one linking them."""
         first = run[0]
         attributes = self._attributes(first.record, first.envelope.event_type)
         attributes["messaging.batch.message_count"] = len(run)
         attributes["code.function"] = stage.name
         name = f"{first.record.topic} process"
-        if len(run) == 1:
-            attributes["messaging.message.id"] = str(first.envelope.event_id)
+        traces = {_trace_id(d) for d in run}
+        if len(run) == 1 or (len(traces) == 1 and None not in traces):
+            if len(run) == 1:
+                attributes["messaging.message.id"] = str(first.envelope.event_id)
             parent = propagate.extract(headers_dict(first.record.headers))
             kind = trace.SpanKind.CONSUMER
             return tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes)
@@ -125,6 +128,31 @@ class Dispatcher:
                 if linked.get_span_context().is_valid:
                     span.add_link(linked.get_span_context())
         return trace.use_span(span, end_on_exit=True)
+
+
+def _trace_id(delivery: Delivery) -> bytes | None:
+    """The trace id in a record's `traceparent` header (W3C: version-traceid-spanid-flags), if any."""
+    for key, value in delivery.record.headers or ():
+        if key == "traceparent" and len(value) >= 35:
+            return bytes(value[3:35])
+    return None
+
+
+def _by_trace(run: Sequence[Delivery]) -> list[Sequence[Delivery]]:
+    """A run cut where the trace changes, so each batch call continues its producers' trace.
+
+    Records without a trace, or a run of one trace, stay one call; records of a key keep their order.
+    """
+    ids = [_trace_id(d) for d in run]
+    if len(set(ids)) <= 1:
+        return [run]
+    parts: list[Sequence[Delivery]] = []
+    start = 0
+    for i in range(1, len(run) + 1):
+        if i == len(run) or ids[i] != ids[start]:
+            parts.append(run[start:i])
+            start = i
+    return parts
 
 
 def _stages(handlers: Sequence[Handler | Batched]) -> list[Stage]:

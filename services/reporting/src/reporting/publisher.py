@@ -16,10 +16,13 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
+from baoxue_common.db import is_unavailable
+from baoxue_common.regions import NATIONAL
 from baoxue_common.supervision import Stoppable
 from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
 from baoxue_contracts.events.reporting import RegionStatsUpdated
 from baoxue_contracts.topics import Tier, stats_key
+from opentelemetry import context, propagate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters import counters
@@ -71,17 +74,17 @@ def event_of(p: Published) -> RegionStatsUpdated:
     )
 
 
-async def claim_dirty(session: AsyncSession, limit: int) -> list[tuple[str, str, str]]:
-    """Lock up to `limit` dirty rows no other publisher holds: (region, period, tier), in key order."""
+async def claim_dirty(session: AsyncSession, limit: int) -> list[tuple[str, str, str, dict[str, str] | None]]:
+    """Lock up to `limit` dirty rows no other publisher holds: (region, period, tier, trace), in key order."""
     s = region_stats.c
     rows = await session.execute(
-        sa.select(s.region_code, s.period, s.tier)
+        sa.select(s.region_code, s.period, s.tier, s.trace)
         .where(s.dirty)
         .order_by(s.region_code, s.period)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return [(r.region_code, r.period, r.tier) for r in rows]
+    return [(r.region_code, r.period, r.tier, r.trace) for r in rows]
 
 
 async def publish_row(
@@ -107,8 +110,8 @@ async def publish_row(
     published = Published(
         region, cast(Tier, tier), period_label, int(version), current, now, await region_label(session, region)
     )
-    if tier != "school":  # RegionStatsUpdated.region_code is a 6-digit region: a school's figures stay in the API
-        uow.emit(event_of(published), region=region, occurred_at=now, key=stats_key(region, period_label))
+    envelope_region = NATIONAL if tier == "school" else region  # the envelope names a 6-digit region
+    uow.emit(event_of(published), region=envelope_region, occurred_at=now, key=stats_key(region, period_label))
     return published
 
 
@@ -117,7 +120,18 @@ async def publish_dirty(uow_factory: UnitOfWorkFactory, today: date, limit: int)
     async with uow_factory() as uow:
         claimed = await claim_dirty(uow.session, limit)
         now = datetime.now(UTC)
-        done = [await publish_row(uow, region, period, tier, today, now) for region, period, tier in claimed]
+        done = []
+        for region, period, tier, trace in claimed:
+            token = context.attach(propagate.extract(trace or {}))  # the event joins the trace of its change
+            try:
+                async with uow.session.begin_nested():  # a row that fails stays dirty; the others go out
+                    done.append(await publish_row(uow, region, period, tier, today, now))
+            except Exception as exc:
+                if is_unavailable(exc):
+                    raise
+                log.error("stats publisher: figures of %s %s not published: %r", region, period, exc)
+            finally:
+                context.detach(token)
         await uow.commit()
     return done
 

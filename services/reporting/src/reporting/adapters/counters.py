@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
+from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,17 +71,21 @@ async def regions_under(session: AsyncSession, prefix: str, length: int = 6) -> 
 
 
 async def mark_dirty(session: AsyncSession, keys: Iterable[tuple[str, str, str]]) -> None:
-    """Mark (region, period, tier) figures as changed, in key order; the publisher recomputes them."""
+    """Mark (region, period, tier) figures as changed, in key order; the publisher recomputes them.
+
+    The current trace context is kept with the row, so the publication continues the change's trace.
+    """
     ordered = sorted(set(keys))
     if not ordered:
         return
-    rows = [{"region_code": r, "period": p, "tier": t, "dirty": True} for r, p, t in ordered]
+    trace: dict[str, str] = {}
+    propagate.inject(trace)
+    rows = [{"region_code": r, "period": p, "tier": t, "dirty": True, "trace": trace or None} for r, p, t in ordered]
     stmt = insert(region_stats).values(rows)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[region_stats.c.region_code, region_stats.c.period],
-            set_={"dirty": True},
-            where=~region_stats.c.dirty,
+            set_={"dirty": True, "trace": stmt.excluded.trace},  # the latest change's trace
         )
     )
 

@@ -32,6 +32,8 @@ region_stats = sa.Table(
     sa.Column("dirty", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("figures", JSONB),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
+    # The trace context of the change that made the row dirty: its publication joins that trace.
+    sa.Column("trace", JSONB),
     sa.Index("region_stats_dirty", "region_code", "period", postgresql_where=sa.text("dirty")),
 )
 

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("dirty", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("figures", JSONB),
         sa.Column("updated_at", sa.DateTime(timezone=True)),
+        sa.Column("trace", JSONB),
         schema=SCHEMA,
     )
     op.create_index(

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
+from baoxue_common.calendar_store import school_days
 from baoxue_common.consumer import EventHandlers, batched
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
-from baoxue_contracts.events.ledger import LedgerEntryChanged
+from baoxue_contracts.events import attendance as att
+from baoxue_contracts.events import verification as ver
+from baoxue_contracts.events.ledger import CaseEscalated, LedgerEntryChanged
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting import casework, feeds
 from reporting.adapters import counters
-from reporting.domain.metrics import Delta, State, deltas
+from reporting.adapters.orm import calendars
+from reporting.domain.metrics import DaysBetween, Delta, State, deltas
 from reporting.domain.periods import CADENCE, period_of
 from reporting.domain.regions import tier_of_code
 
@@ -20,6 +26,22 @@ from reporting.domain.regions import tier_of_code
 def calendar_days(_county: str, start: date, end: date) -> int:
     """Days from `start` to `end` (the fallback where no school calendar is known)."""
     return max(0, (end - start).days)
+
+
+async def school_days_between(session: AsyncSession, counties: Iterable[str]) -> DaysBetween:
+    """School days after `start` up to `end` in a county's calendars (preloaded once per poll).
+
+    Falls back to calendar days for a county without any published calendar.
+    """
+    known = {county: await school_days(session, calendars, county) for county in sorted(set(counties))}
+
+    def between(county: str, start: date, end: date) -> int:
+        days = known.get(county)
+        if days is None or not days.calendars:
+            return calendar_days(county, start, end)
+        return days.count(start + timedelta(days=1), end)
+
+    return between
 
 
 def ledger_states(event: LedgerEntryChanged) -> tuple[State | None, State | None]:
@@ -56,7 +78,24 @@ async def ledger_entries_changed(items: Sequence[tuple[LedgerEntryChanged, Envel
     for event, _ in items:
         before, after = ledger_states(event)
         changes.append((event.ledger, event.county_code, before, after, event.changed_on))
-    await apply_deltas(uow, deltas(changes, calendar_days))
+    days = await school_days_between(uow.session, (e.county_code for e, _ in items if e.ledger == "dropouts"))
+    await apply_deltas(uow, deltas(changes, days))
 
 
-EVENT_HANDLERS: EventHandlers = {LedgerEntryChanged: [batched(ledger_entries_changed)]}
+EVENT_HANDLERS: EventHandlers = {
+    LedgerEntryChanged: [batched(ledger_entries_changed), batched(casework.cases_followed)],
+    att.SchoolRegistered: [batched(feeds.schools_registered)],
+    att.CalendarPublished: [batched(feeds.calendars_published)],
+    att.StudentEnrolled: [batched(feeds.pupils_on_roll)],
+    att.StudentUpdated: [batched(feeds.pupils_on_roll)],
+    att.StudentLeft: [batched(feeds.pupils_left)],
+    att.AttendanceSubmitted: [batched(feeds.attendance_submitted)],
+    att.AbsenceRecorded: [batched(feeds.attendance_marks)],
+    att.PresenceRecorded: [batched(feeds.attendance_marks)],
+    ver.EarlyWarningRaised: [batched(feeds.early_warnings_raised)],
+    ver.VerificationAssigned: [batched(casework.verifications_assigned)],
+    ver.DropoutConfirmed: [batched(casework.verifications_done)],
+    ver.SuspicionCleared: [batched(casework.verifications_done)],
+    ver.VerificationOverdue: [batched(casework.verifications_overdue)],
+    CaseEscalated: [batched(casework.cases_escalated)],
+}

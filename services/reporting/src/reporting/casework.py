@@ -57,85 +57,89 @@ def verification_counts(row: Row | None) -> Counter[Delta]:
     return out
 
 
-async def _merge(
-    uow: UnitOfWork, verification_id: UUID, county: str, school: str | None, **values: Any
-) -> Counter[Delta]:
-    """Merge what an event says into a verification's row; return how its counts move."""
+Change = tuple[UUID, str, str | None, dict[str, Any]]
+"""(verification id, county, school, the values an event sets)."""
+
+
+def _blank(verification_id: UUID, county: str, school: str | None) -> Row:
+    return dict.fromkeys(("assigned_on", "due_on", "completed_on", "overdue_on")) | {
+        "verification_id": verification_id,
+        "county_code": county,
+        "school_code": school,
+        "groups": [],
+    }
+
+
+async def _merge(uow: UnitOfWork, changes: Sequence[Change]) -> None:
+    """Merge a poll's events into their verifications' rows (one read, one upsert) and move their counts."""
+    if not changes:
+        return
     c = verifications.c
-    query = sa.select(verifications).where(c.verification_id == verification_id).with_for_update()
-    found = (await uow.session.execute(query)).mappings().first()
-    old: Row | None = dict(found) if found is not None else None
-    new: Row = (
-        old.copy()
-        if old is not None
-        else {
-            "verification_id": verification_id,
-            "county_code": county,
-            "school_code": school,
-            "groups": [],
-            "assigned_on": None,
-            "due_on": None,
-            "completed_on": None,
-            "overdue_on": None,
-        }
-    )
-    for name, value in values.items():
-        if name in ("completed_on", "overdue_on") and new[name] is not None:
-            continue  # the first outcome, the first overdue notice
-        new[name] = value
-    stmt = insert(verifications).values(**new)
+    ids = sorted({vid for vid, *_ in changes})
+    query = sa.select(verifications).where(c.verification_id.in_(ids)).order_by(c.verification_id).with_for_update()
+    old: dict[UUID, Row] = {r["verification_id"]: dict(r) for r in (await uow.session.execute(query)).mappings()}
+    new = {vid: row.copy() for vid, row in old.items()}
+    for vid, county, school, values in changes:
+        row = new.setdefault(vid, _blank(vid, county, school))
+        for name, value in values.items():
+            if name in ("completed_on", "overdue_on") and row[name] is not None:
+                continue  # the first outcome, the first overdue notice
+            row[name] = value
+    rows = [new[vid] for vid in ids]
+    stmt = insert(verifications).values(rows)
     await uow.session.execute(
         stmt.on_conflict_do_update(
-            index_elements=[c.verification_id], set_={k: stmt.excluded[k] for k in new if k != "verification_id"}
+            index_elements=[c.verification_id], set_={k: stmt.excluded[k] for k in rows[0] if k != "verification_id"}
         )
     )
-    moved = verification_counts(new)
-    moved.subtract(verification_counts(old))
-    return moved
+    moved: Counter[Delta] = Counter()
+    for vid in ids:
+        moved.update(verification_counts(new[vid]))
+        moved.subtract(verification_counts(old.get(vid)))
+    await apply(uow, moved)
 
 
 async def verifications_assigned(items: Sequence[tuple[VerificationAssigned, Envelope]], uow: UnitOfWork) -> None:
     """A verification and its deadline."""
-    moved: Counter[Delta] = Counter()
-    for e, _ in items:
-        moved.update(
-            await _merge(
-                uow,
+    await _merge(
+        uow,
+        [
+            (
                 e.verification_id,
                 e.county_code,
                 e.school_code,
-                county_code=e.county_code,
-                school_code=e.school_code,
-                groups=list(e.groups),
-                assigned_on=e.assigned_on,
-                due_on=e.due_on,
+                {
+                    "county_code": e.county_code,
+                    "school_code": e.school_code,
+                    "groups": list(e.groups),
+                    "assigned_on": e.assigned_on,
+                    "due_on": e.due_on,
+                },
             )
-        )
-    await apply(uow, moved)
+            for e, _ in items
+        ],
+    )
 
 
 async def verifications_done(
     items: Sequence[tuple[DropoutConfirmed | SuspicionCleared, Envelope]], uow: UnitOfWork
 ) -> None:
     """A verification's outcome (confirmed or cleared), on time or late against its deadline."""
-    moved: Counter[Delta] = Counter()
+    changes: list[Change] = []
     for e, _ in items:
-        if e.verification_id is None:
-            continue  # cleared without a check (a corrected attendance)
-        day = e.confirmed_on if isinstance(e, DropoutConfirmed) else e.cleared_on
-        moved.update(await _merge(uow, e.verification_id, e.county_code, e.school_code, completed_on=day))
-    await apply(uow, moved)
+        if e.verification_id is not None:  # a suspicion cleared without a check (a corrected attendance) has none
+            day = e.confirmed_on if isinstance(e, DropoutConfirmed) else e.cleared_on
+            changes.append((e.verification_id, e.county_code, e.school_code, {"completed_on": day}))
+    await _merge(uow, changes)
 
 
 async def verifications_overdue(items: Sequence[tuple[VerificationOverdue, Envelope]], uow: UnitOfWork) -> None:
     """A verification fell overdue the day after its deadline."""
-    moved: Counter[Delta] = Counter()
+    changes: list[Change] = []
     for e, _ in items:
-        overdue_on = e.due_on + timedelta(days=1)
-        moved.update(
-            await _merge(uow, e.verification_id, e.county_code, e.school_code, due_on=e.due_on, overdue_on=overdue_on)
-        )
-    await apply(uow, moved)
+        values = {"due_on": e.due_on, "overdue_on": e.due_on + timedelta(days=1)}
+        changes.append((e.verification_id, e.county_code, e.school_code, values))
+    await _merge(uow, changes)
 
 
 async def cases_escalated(items: Sequence[tuple[CaseEscalated, Envelope]], uow: UnitOfWork) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reporting.adapters import counters as counter_store
 from reporting.adapters.orm import calendars, cases, counters, orders, schools
 from reporting.domain.indicators import Extra, Figure, figures
+from reporting.domain.metrics import regions_of
 from reporting.domain.periods import Period, parse_period
 from reporting.domain.regions import name_of, tier_of_code
 
@@ -31,9 +32,12 @@ def prefix_of(region: str) -> str:
 
 def covers(region: str, county: str, school: str | None) -> bool:
     """Whether a row of a county (and school) counts in a region."""
-    if len(region) == 10:
-        return school == region
-    return county.startswith(prefix_of(region))
+    return region in targets(county, school, {region})
+
+
+def targets(county: str, school: str | None, wanted: Collection[str]) -> list[str]:
+    """The asked-for regions a row of a county (and school) counts in: the chain counters roll up along."""
+    return [r for r in regions_of(county, school) if r in wanted]
 
 
 def cohort_period(period: Period) -> Period:
@@ -77,7 +81,7 @@ async def _submissions(
     rows = await session.execute(
         sa.select(s.school_code, s.county_code, submitted).where(_where(s.county_code, s.school_code, regions))
     )
-    last = min(period.end, today)
+    last, wanted = min(period.end, today), set(regions)
     expected: dict[str, int] = {}
     total: Counter[str] = Counter()
     missing: Counter[str] = Counter()
@@ -85,10 +89,9 @@ async def _submissions(
         if county not in expected:
             days = await school_days(session, calendars, county)
             expected[county] = days.count(period.start, last)
-        for region in regions:
-            if covers(region, county, school):
-                total[region] += 1
-                missing[region] += int(done) < expected[county]
+        for region in targets(county, school, wanted):
+            total[region] += 1
+            missing[region] += int(done) < expected[county]
     return total, missing
 
 
@@ -102,10 +105,10 @@ async def _orders_overdue(session: AsyncSession, regions: Sequence[str], as_of: 
         .group_by(o.county_code, o.school_code)
     )
     out: Counter[str] = Counter()
+    wanted = set(regions)
     for county, school, n in rows:
-        for region in regions:
-            if covers(region, county, school):
-                out[region] += n
+        for region in targets(county, school, wanted):
+            out[region] += n
     return out
 
 
@@ -123,10 +126,10 @@ async def _caseloads(session: AsyncSession, regions: Sequence[str]) -> dict[str,
         )
     )
     out: dict[str, Counter[str]] = defaultdict(Counter)
+    wanted = set(regions)
     for county, school, assignee, n in rows:
-        for region in regions:
-            if covers(region, county, school):
-                out[region][assignee] += n
+        for region in targets(county, school, wanted):
+            out[region][assignee] += n
     return out
 
 

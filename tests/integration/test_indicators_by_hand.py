@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from itertools import groupby
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from baoxue_common.db import make_engine, make_sessionmaker
@@ -19,13 +20,15 @@ from baoxue_common.dispatch import Batched
 from baoxue_common.migrations import migrate_async
 from baoxue_common.services import service
 from baoxue_common.uow import UnitOfWorkFactory
+from baoxue_contracts.events.attendance import AbsenceRecorded, StudentEnrolled
+from reporting import feeds
 from reporting.adapters import orm
 from reporting.adapters.read import region_figures, region_label, sub_region_figures
 from reporting.domain.periods import parse_period
 from reporting.handlers import EVENT_HANDLERS
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.integration.indicators_story import SA1, SA2, SB1, A, B, envelope, story
+from tests.integration.indicators_story import SA1, SA2, SB1, A, B, envelope, pupil, story
 
 pytestmark = pytest.mark.integration
 TODAY = date(2025, 3, 31)
@@ -430,6 +433,18 @@ CITY_BROKEN_DOWN = {k: v for k, v in (COUNTY_A_BROKEN_DOWN | COUNTY_B_BROKEN_DOW
 }
 
 
+def pupil_record(i: int) -> StudentEnrolled:
+    """One of many pupils of SA2's class `big`."""
+    return pupil("P5", SA2, 5, "big").model_copy(update={"student_id": f"L9{i:08d}"})
+
+
+def absence_of(student_id: str) -> AbsenceRecorded:
+    """An unexcused absence on 1 April 2025."""
+    return AbsenceRecorded(
+        student_id=student_id, school_code=SA2, date=date(2025, 4, 1), status="absent_unexcused", batch_id=uuid4()
+    )
+
+
 def check(actual: dict[str, Any], fixed: dict[str, Any], broken_down: dict[str, Any]) -> None:
     """Every fixed figure and every breakdown, exactly (rates to 1e-12)."""
     assert {k for k in actual if "." not in k} == set(fixed)
@@ -502,3 +517,18 @@ async def test_sub_regions_and_labels(sessions: async_sessionmaker[AsyncSession]
         empty = await region_figures(session, A, parse_period("month", "2025-06"), date(2025, 6, 30))
         assert empty["flagged"] == 0 and empty["precision"] is None and empty["attendance_rate"] is None
         assert empty["verification_on_time_rate"] is None and empty["median_flag_to_return_days"] is None
+
+
+async def test_a_poll_larger_than_the_drivers_parameter_limit(sessions: async_sessionmaker[AsyncSession]) -> None:
+    # 12,000 pupils x 3 columns would be 36,000 parameters in one INSERT: the upsert is split.
+    roll = [pupil_record(i) for i in range(12_000)]
+    factory = UnitOfWorkFactory(sessions, orm.common, "reporting")
+    async with factory() as uow:
+        await feeds.pupils_on_roll([(e, envelope(e)) for e in roll], uow)
+        absent = [absence_of(e.student_id) for e in roll]
+        await feeds.attendance_marks([(e, envelope(e)) for e in absent], uow)
+        await uow.commit()
+    async with sessions() as session:
+        school = await region_figures(session, SA2, parse_period("month", "2025-04"), date(2025, 4, 30))
+    assert school["absences"] == 12_000
+    assert school["absences.class.big"] == 12_000

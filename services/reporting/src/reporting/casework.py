@@ -20,6 +20,7 @@ from baoxue_contracts.events.verification import (
 )
 from sqlalchemy.dialects.postgresql import insert
 
+from reporting.adapters.bulk import any_of, upsert
 from reporting.adapters.orm import cases, orders, verifications
 from reporting.domain.metrics import Delta
 from reporting.feeds import apply, group_dims, spread
@@ -76,7 +77,8 @@ async def _merge(uow: UnitOfWork, changes: Sequence[Change]) -> None:
         return
     c = verifications.c
     ids = sorted({vid for vid, *_ in changes})
-    query = sa.select(verifications).where(c.verification_id.in_(ids)).order_by(c.verification_id).with_for_update()
+    query = sa.select(verifications).where(any_of(c.verification_id, ids, sa.Uuid)).order_by(c.verification_id)
+    query = query.with_for_update()
     old: dict[UUID, Row] = {r["verification_id"]: dict(r) for r in (await uow.session.execute(query)).mappings()}
     new = {vid: row.copy() for vid, row in old.items()}
     for vid, county, school, values in changes:
@@ -86,12 +88,7 @@ async def _merge(uow: UnitOfWork, changes: Sequence[Change]) -> None:
                 continue  # the first outcome, the first overdue notice
             row[name] = value
     rows = [new[vid] for vid in ids]
-    stmt = insert(verifications).values(rows)
-    await uow.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[c.verification_id], set_={k: stmt.excluded[k] for k in rows[0] if k != "verification_id"}
-        )
-    )
+    await upsert(uow.session, verifications, rows, ["verification_id"])
     moved: Counter[Delta] = Counter()
     for vid in ids:
         moved.update(verification_counts(new[vid]))
@@ -197,7 +194,7 @@ async def cases_followed(items: Sequence[tuple[LedgerEntryChanged, Envelope]], u
         return
     gone = sorted(k for k, e in latest.items() if e.change == "removed")
     if gone:
-        await uow.session.execute(sa.delete(cases).where(cases.c.case_id.in_(gone)))
+        await uow.session.execute(sa.delete(cases).where(any_of(cases.c.case_id, gone, sa.Uuid)))
     rows = [
         {
             "case_id": k,
@@ -211,13 +208,7 @@ async def cases_followed(items: Sequence[tuple[LedgerEntryChanged, Envelope]], u
         for k, e in sorted(latest.items())
         if e.change != "removed"
     ]
-    if rows:
-        stmt = insert(cases).values(rows)
-        await uow.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[cases.c.case_id], set_={k: stmt.excluded[k] for k in rows[0] if k != "case_id"}
-            )
-        )
+    await upsert(uow.session, cases, rows, ["case_id"])
     touched: Counter[Delta] = Counter()
     for e in latest.values():
         spread(touched, e.county_code, e.school_code, e.changed_on, ("", ""))

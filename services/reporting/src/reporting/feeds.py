@@ -22,8 +22,8 @@ from baoxue_contracts.events.attendance import (
     StudentUpdated,
 )
 from baoxue_contracts.events.verification import EarlyWarningRaised
-from sqlalchemy.dialects.postgresql import insert
 
+from reporting.adapters.bulk import any_of, upsert
 from reporting.adapters.orm import attendance_days, calendars, pupils, schools
 from reporting.domain.metrics import Delta, regions_of
 from reporting.domain.periods import month_of
@@ -58,13 +58,7 @@ async def schools_registered(items: Sequence[tuple[SchoolRegistered, Envelope]],
     rows = {
         e.school_code: {"school_code": e.school_code, "county_code": e.county_code, "name": e.name} for e, _ in items
     }
-    stmt = insert(schools).values(sorted(rows.values(), key=lambda r: r["school_code"]))
-    await uow.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[schools.c.school_code],
-            set_={"county_code": stmt.excluded.county_code, "name": stmt.excluded.name},
-        )
-    )
+    await upsert(uow.session, schools, list(rows.values()), ["school_code"])
 
 
 async def calendars_published(items: Sequence[tuple[CalendarPublished, Envelope]], uow: UnitOfWork) -> None:
@@ -83,13 +77,7 @@ async def pupils_on_roll(items: Sequence[tuple[StudentEnrolled | StudentUpdated,
         e.student_id: {"student_id": e.student_id, "school_code": e.school_code, "class_name": e.class_name}
         for e, _ in items
     }
-    stmt = insert(pupils).values(sorted(rows.values(), key=lambda r: r["student_id"]))
-    await uow.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[pupils.c.student_id],
-            set_={"school_code": stmt.excluded.school_code, "class_name": stmt.excluded.class_name},
-        )
-    )
+    await upsert(uow.session, pupils, list(rows.values()), ["student_id"])
 
 
 async def pupils_left(items: Sequence[tuple[StudentLeft, Envelope]], uow: UnitOfWork) -> None:
@@ -110,7 +98,8 @@ async def attendance_submitted(items: Sequence[tuple[AttendanceSubmitted, Envelo
     keys = sorted(latest)
     held = await uow.session.execute(
         sa.select(attendance_days)
-        .where(sa.tuple_(attendance_days.c.school_code, attendance_days.c.day).in_(keys))
+        .where(any_of(attendance_days.c.school_code, (k[0] for k in keys), sa.Text))
+        .where(any_of(attendance_days.c.day, (k[1] for k in keys), sa.Date))
         .order_by(attendance_days.c.school_code, attendance_days.c.day)
         .with_for_update()
     )
@@ -127,20 +116,14 @@ async def attendance_submitted(items: Sequence[tuple[AttendanceSubmitted, Envelo
         if old is None:
             spread(moved, county, event.school_code, event.date, ("days_submitted", ""))
         rows.append({"school_code": key[0], "day": key[1], "expected": event.total, "present": present})
-    stmt = insert(attendance_days).values(rows)
-    await uow.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[attendance_days.c.school_code, attendance_days.c.day],
-            set_={"expected": stmt.excluded.expected, "present": stmt.excluded.present},
-        )
-    )
+    await upsert(uow.session, attendance_days, rows, ["school_code", "day"])
     await apply(uow, moved)
 
 
 async def _classes(uow: UnitOfWork, student_ids: Iterable[str]) -> dict[str, str]:
     """The class of each pupil still on a roll."""
     found = await uow.session.execute(
-        sa.select(pupils.c.student_id, pupils.c.class_name).where(pupils.c.student_id.in_(sorted(set(student_ids))))
+        sa.select(pupils.c.student_id, pupils.c.class_name).where(any_of(pupils.c.student_id, student_ids, sa.Text))
     )
     return {r.student_id: r.class_name for r in found}
 

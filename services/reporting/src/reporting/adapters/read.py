@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from baoxue_common.calendar_store import school_days
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters import counters as counter_store
@@ -19,7 +20,6 @@ from reporting.domain.regions import name_of, tier_of_code
 
 COHORT_YEARS = 8
 """Grade 9 of a school year entered grade 1 eight school years before."""
-CHILD_TIER = {"national": "province", "province": "city", "city": "county"}
 CLOSED = "closed"
 Where = sa.ColumnElement[bool]
 
@@ -177,8 +177,26 @@ async def children_of(session: AsyncSession, parent: str) -> list[str]:
             sa.select(schools.c.school_code).where(schools.c.county_code == parent).order_by(schools.c.school_code)
         )
         return list(found)
-    below = await counter_store.regions_under(session, prefix_of(parent))
-    return [code for code in below if code != parent and tier_of_code(code) == CHILD_TIER[tier]]
+    return await _with_counters(session, candidates(parent))
+
+
+def candidates(parent: str) -> list[str]:
+    """Every code one tier below a 6-digit region could have (provinces, cities of a province, counties)."""
+    tier = tier_of_code(parent)
+    if tier == "national":
+        return [f"{n:02d}0000" for n in range(11, 100)]
+    if tier == "province":
+        return [f"{parent[:2]}{n:02d}00" for n in range(1, 100)]
+    return [f"{parent[:4]}{n:02d}" for n in range(1, 100)]
+
+
+async def _with_counters(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    """The codes that have any counter, in order: one index probe each (no scan of the counters)."""
+    code = sa.func.unnest(sa.cast(list(codes), ARRAY(sa.Text))).table_valued("code").render_derived(name="wanted")
+    found = await session.scalars(
+        sa.select(code.c.code).where(sa.exists().where(counters.c.region_code == code.c.code)).order_by(code.c.code)
+    )
+    return list(found)
 
 
 async def sub_region_figures(

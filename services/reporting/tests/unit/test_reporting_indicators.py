@@ -7,10 +7,12 @@ from datetime import date
 from uuid import uuid4
 
 from baoxue_contracts.events.attendance import AbsenceRecorded, PresenceRecorded
-from reporting.adapters.read import cohort_period, covers, prefix_of
+from reporting.adapters.read import candidates, cohort_period, covers, prefix_of
+from reporting.casework import verification_counts
 from reporting.domain.indicators import FIGURE_LABELS, Extra, figures, label_of, labels_of, median, rate
 from reporting.domain.periods import parse_period
 from reporting.feeds import _absence
+from reporting.handlers import calendar_days
 
 
 def test_an_empty_region_has_counts_of_zero_and_rates_of_none() -> None:
@@ -153,3 +155,38 @@ def test_a_corrected_absence_moves_its_counts_back() -> None:
     _absence(moved, "330203", late, "5-1")
     assert moved[("000000", month, "absences", "")] == 0
     assert moved[("3302030001", month, "absences", "class:5-1")] == 0
+
+
+def _row(**values: object) -> dict[str, object]:
+    base: dict[str, object] = dict.fromkeys(("assigned_on", "due_on", "completed_on", "overdue_on"))
+    return base | {"county_code": "330203", "school_code": "3302030001", "groups": []} | values
+
+
+def test_a_verification_counts_by_its_state_whatever_order_its_events_came_in() -> None:
+    march, april = date(2025, 3, 1), date(2025, 4, 1)
+    due, overdue = date(2025, 3, 7), date(2025, 3, 8)
+    done_late = _row(assigned_on=date(2025, 3, 3), due_on=due, overdue_on=overdue, completed_on=date(2025, 4, 2))
+    counts = verification_counts(done_late)
+    assert counts[("330203", march, "verifications_assigned", "")] == 1
+    assert counts[("330203", april, "verified_late", "")] == 1
+    assert counts[("330203", march, "verifications_overdue", "")] == 1
+    assert counts[("330203", march, "verifications_overdue_open", "")] == 1
+    assert counts[("330203", april, "verifications_overdue_open", "")] == -1
+    # Done on time: a late overdue notice does not make it open.
+    on_time = _row(due_on=date(2025, 3, 7), overdue_on=date(2025, 3, 8), completed_on=date(2025, 3, 6))
+    assert verification_counts(on_time)[("330203", march, "verified_on_time", "")] == 1
+    assert ("330203", march, "verifications_overdue_open", "") not in verification_counts(on_time)
+    # Only the outcome known: nothing counted yet.
+    assert not verification_counts(_row(completed_on=date(2025, 3, 6)))
+    assert not verification_counts(None)
+
+
+def test_children_are_probed_one_tier_down() -> None:
+    assert candidates("000000")[:2] == ["110000", "120000"] and "330000" in candidates("000000")
+    assert "330200" in candidates("330000") and all(c.startswith("33") for c in candidates("330000"))
+    assert candidates("330200")[2] == "330203" and len(candidates("330200")) == 99
+
+
+def test_school_days_fall_back_to_calendar_days() -> None:
+    assert calendar_days("330203", date(2025, 3, 3), date(2025, 3, 17)) == 14
+    assert calendar_days("330203", date(2025, 3, 17), date(2025, 3, 3)) == 0

@@ -65,6 +65,8 @@ def test_no_server_error_and_every_client_error_is_a_problem(
     headers = {"Authorization": f"Bearer {stack.token(scope)}"}
     aim = functools.partial(aim_at_scope, scope=scope, school=school)
     for operation in operations:
+        if operation.path.endswith("/stream"):
+            continue  # server-sent events do not end: test_stats_stream.py covers the stream's answers
         with subtests.test(msg=operation.label):
             fuzz_operation(operation, base_url=url, headers=headers, aim=aim)
 

@@ -503,10 +503,15 @@ async def test_sub_regions_and_labels(sessions: async_sessionmaker[AsyncSession]
         assert list(schools) == [SA1, SA2]
         check(schools[SA2], SA2_FIGURES, SA2_BROKEN_DOWN)
         counties = await sub_region_figures(session, "330200", semester, TODAY)
-        assert list(counties) == [A, B]
+        ningbo = ["330203", "330205", "330206", "330211", "330212", "330213", "330225", "330226", "330281", "330282"]
+        assert list(counties) == ningbo  # every county in use, with figures or not
         check(counties[B], COUNTY_B, COUNTY_B_BROKEN_DOWN)
-        assert list(await sub_region_figures(session, "330000", semester, TODAY)) == ["330200"]
-        assert list(await sub_region_figures(session, "000000", semester, TODAY)) == ["330000"]
+        check(counties["330206"], BASE, {})  # 北仑区: nothing happened, every rate None
+        cities = await sub_region_figures(session, "330000", semester, TODAY)
+        assert list(cities)[:2] == ["330100", "330200"] and len(cities) == 11
+        check(cities["330200"], CITY, CITY_BROKEN_DOWN)
+        provinces = await sub_region_figures(session, "000000", semester, TODAY)
+        assert len(provinces) == 34 and provinces["330000"]["population"] == 8
         assert await sub_region_figures(session, SA1, month, TODAY) == {}
         assert await region_label(session, SA1) == "海曙第一中学"
         assert await region_label(session, A) == "海曙区"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,10 @@ from baoxue_common.runtime import ServiceFactory, ServiceRuntime
 from baoxue_common.services import ServiceSpec
 from baoxue_common.settings import get_settings
 from baoxue_common.telemetry import prefer_stable_http_semconv, setup_telemetry
+
+draining = threading.Event()
+"""Set when the server begins to shut down: long-lived responses (server-sent events) end on it, so that
+uvicorn, which waits for open responses before the lifespan's shutdown, is not held up by them."""
 
 
 def build_app(spec: ServiceSpec, *, routers: Sequence[APIRouter], factory: ServiceFactory, description: str) -> FastAPI:

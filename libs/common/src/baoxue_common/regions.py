@@ -115,3 +115,26 @@ def region_problem(code: object) -> str | None:
     if not is_code(code):
         return "a region code is 6 ASCII digits"
     return None if region_name(code) is not None else f"{code} is not a GB/T 2260 region code in use"
+
+
+@functools.lru_cache(maxsize=64)
+def _codes_in_province(province: str) -> tuple[str, ...]:
+    """Every code GB/T 2260 lists under a province (the province's first two digits), in code order."""
+    for entry in numdb.get("cn/loc").prefixes:
+        if entry[1] == province[:2]:
+            return tuple(sorted(f"{province[:2]}{child[1]}" for child in entry[4] if len(child[1]) == 4))
+    return ()
+
+
+def sub_regions(code: str) -> list[str]:
+    """The regions in use one tier below (provinces of the nation, cities of a province, counties of a city)."""
+    tier = tier_of(code)
+    if tier == "national":
+        provinces = (f"{entry[1]}0000" for entry in numdb.get("cn/loc").prefixes)
+        return sorted(p for p in provinces if region_name(p) is not None)
+    if tier == "county":
+        return []
+    codes = _codes_in_province(code)
+    if tier == "province":
+        return [c for c in codes if c != code and tier_of(c) == "city" and region_name(c) is not None]
+    return [c for c in codes if c[:4] == code[:4] and c != code and county_name(c) is not None]

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # Verification's national-list worker: how often it polls when idle, and how many items a transaction flags.
     national_poll_s: float = Field(default=0.5, gt=0, le=60)
     national_chunk: int = Field(default=500, ge=1, le=10_000)
+    # Reporting's stats publisher: how often it looks for changed figures, and how many rows a pass publishes.
+    stats_publish_interval_ms: int = Field(default=200, ge=5, le=60_000)
+    stats_publish_batch: int = Field(default=200, ge=1, le=10_000)
 
     def pii_cipher(self) -> PiiCipher:
         """The cipher of personal data: SM4-GCM under the configured keys."""

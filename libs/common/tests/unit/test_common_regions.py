@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from baoxue_common.regions import NATIONAL, county_prefix, region_chain, region_covers, tier_of
+from baoxue_common.regions import NATIONAL, county_prefix, region_chain, region_covers, sub_regions, tier_of
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,10 @@ def test_county_prefix(region: str, prefix: str) -> None:
 @pytest.mark.parametrize("region", ["000000", "110000", "110100", "110101"])
 def test_every_region_in_a_chain_covers_the_region(region: str) -> None:
     assert all(region_covers(outer, region) for outer in region_chain(region))
+
+
+def test_sub_regions_lists_gb_t_2260_one_tier_down() -> None:
+    assert sub_regions("330400") == ["330402", "330411", "330421", "330424", "330481", "330482", "330483"]
+    assert "330400" in sub_regions("330000") and all(c.endswith("00") for c in sub_regions("330000"))
+    assert len(sub_regions("000000")) == 34 and "330000" in sub_regions("000000")
+    assert sub_regions("330402") == []

@@ -10,11 +10,11 @@ import tempfile
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any, BinaryIO
-from urllib.parse import quote
 
 import xlsxwriter  # type: ignore[import-untyped]
 from baoxue_common.auth import Principal
 from baoxue_common.errors import Forbidden
+from baoxue_common.sheets import attachment
 from baoxue_common.uow import UnitOfWorkFactory
 
 from ledger.adapters import history
@@ -42,7 +42,7 @@ def disposition(ledger: str, county_code: str, fmt: str, as_of: date | None) -> 
     day = f"_{as_of.isoformat()}" if as_of else ""
     name = f"{county_code}_{LEDGER_LABELS[ledger]}{day}.{fmt}"
     fallback = f"{county_code}_{ledger}{day}.{fmt}"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return attachment(name, fallback)
 
 
 async def log_export(

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from reporting.adapters.bulk import any_of, upsert
 from reporting.adapters.orm import cases, orders, verifications
 from reporting.domain.metrics import Delta
-from reporting.feeds import apply, group_dims, spread
+from reporting.feeds import Today, apply, group_dims, spread
 
 ORDER = "order_to_correct"
 BEYOND_ORDER = frozenset({"judicial_document", "legal_action"})
@@ -71,7 +71,7 @@ def _blank(verification_id: UUID, county: str, school: str | None) -> Row:
     }
 
 
-async def _merge(uow: UnitOfWork, changes: Sequence[Change]) -> None:
+async def _merge(uow: UnitOfWork, changes: Sequence[Change], today: Today) -> None:
     """Merge a poll's events into their verifications' rows (one read, one upsert) and move their counts."""
     if not changes:
         return
@@ -93,10 +93,12 @@ async def _merge(uow: UnitOfWork, changes: Sequence[Change]) -> None:
     for vid in ids:
         moved.update(verification_counts(new[vid]))
         moved.subtract(verification_counts(old.get(vid)))
-    await apply(uow, moved)
+    await apply(uow, moved, today)
 
 
-async def verifications_assigned(items: Sequence[tuple[VerificationAssigned, Envelope]], uow: UnitOfWork) -> None:
+async def verifications_assigned(
+    items: Sequence[tuple[VerificationAssigned, Envelope]], uow: UnitOfWork, *, today: Today = date.today
+) -> None:
     """A verification and its deadline."""
     await _merge(
         uow,
@@ -115,11 +117,12 @@ async def verifications_assigned(items: Sequence[tuple[VerificationAssigned, Env
             )
             for e, _ in items
         ],
+        today,
     )
 
 
 async def verifications_done(
-    items: Sequence[tuple[DropoutConfirmed | SuspicionCleared, Envelope]], uow: UnitOfWork
+    items: Sequence[tuple[DropoutConfirmed | SuspicionCleared, Envelope]], uow: UnitOfWork, *, today: Today = date.today
 ) -> None:
     """A verification's outcome (confirmed or cleared), on time or late against its deadline."""
     changes: list[Change] = []
@@ -127,16 +130,18 @@ async def verifications_done(
         if e.verification_id is not None:  # a suspicion cleared without a check (a corrected attendance) has none
             day = e.confirmed_on if isinstance(e, DropoutConfirmed) else e.cleared_on
             changes.append((e.verification_id, e.county_code, e.school_code, {"completed_on": day}))
-    await _merge(uow, changes)
+    await _merge(uow, changes, today)
 
 
-async def verifications_overdue(items: Sequence[tuple[VerificationOverdue, Envelope]], uow: UnitOfWork) -> None:
+async def verifications_overdue(
+    items: Sequence[tuple[VerificationOverdue, Envelope]], uow: UnitOfWork, *, today: Today = date.today
+) -> None:
     """A verification fell overdue the day after its deadline."""
     changes: list[Change] = []
     for e, _ in items:
         values = {"due_on": e.due_on, "overdue_on": e.due_on + timedelta(days=1)}
         changes.append((e.verification_id, e.county_code, e.school_code, values))
-    await _merge(uow, changes)
+    await _merge(uow, changes, today)
 
 
 async def cases_escalated(items: Sequence[tuple[CaseEscalated, Envelope]], uow: UnitOfWork) -> None:
@@ -179,7 +184,9 @@ async def _resolve(uow: UnitOfWork, case_id: UUID, day: date) -> None:
     )
 
 
-async def cases_followed(items: Sequence[tuple[LedgerEntryChanged, Envelope]], uow: UnitOfWork) -> None:
+async def cases_followed(
+    items: Sequence[tuple[LedgerEntryChanged, Envelope]], uow: UnitOfWork, *, today: Today = date.today
+) -> None:
     """Keep the dropouts ledger's cases (status, assignees) and resolve their orders; mark their figures."""
     from reporting.adapters import counters
     from reporting.handlers import dirty_keys
@@ -212,4 +219,4 @@ async def cases_followed(items: Sequence[tuple[LedgerEntryChanged, Envelope]], u
     touched: Counter[Delta] = Counter()
     for e in latest.values():
         spread(touched, e.county_code, e.school_code, e.changed_on, ("", ""))
-    await counters.mark_dirty(uow.session, dirty_keys(touched))
+    await counters.mark_dirty(uow.session, dirty_keys(touched, today()))

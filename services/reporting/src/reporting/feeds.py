@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
@@ -28,6 +28,8 @@ from reporting.adapters.orm import attendance_days, calendars, pupils, schools
 from reporting.domain.metrics import Delta, regions_of
 from reporting.domain.periods import month_of
 
+Today = Callable[[], date]
+"""The runtime's clock: the current periods a stock's change also marks."""
 PRESENT = ("present", "late", "left_early")
 """Statuses that count a pupil as attending (到校): on time, late or leaving early."""
 ABSENT = frozenset({"absent_excused", "absent_unexcused"})
@@ -46,11 +48,11 @@ def group_dims(groups: Iterable[str]) -> list[str]:
     return ["", *(f"g:{g}" for g in found), *(["priority"] if found else [])]
 
 
-async def apply(uow: UnitOfWork, moved: Counter[Delta]) -> None:
+async def apply(uow: UnitOfWork, moved: Counter[Delta], today: Today) -> None:
     """Add deltas and mark their figures dirty (handlers.apply_deltas, imported late: handlers imports us)."""
     from reporting.handlers import apply_deltas
 
-    await apply_deltas(uow, Counter({k: v for k, v in moved.items() if v}))
+    await apply_deltas(uow, Counter({k: v for k, v in moved.items() if v}), today())
 
 
 async def schools_registered(items: Sequence[tuple[SchoolRegistered, Envelope]], uow: UnitOfWork) -> None:
@@ -88,7 +90,9 @@ async def pupils_left(items: Sequence[tuple[StudentLeft, Envelope]], uow: UnitOf
         )
 
 
-async def attendance_submitted(items: Sequence[tuple[AttendanceSubmitted, Envelope]], uow: UnitOfWork) -> None:
+async def attendance_submitted(
+    items: Sequence[tuple[AttendanceSubmitted, Envelope]], uow: UnitOfWork, *, today: Today = date.today
+) -> None:
     """Count each school day's pupils expected and present once: a correction's counts replace the day's.
 
     AttendanceSubmitted carries the whole day's counts after the batch, so a resubmission moves the
@@ -117,7 +121,7 @@ async def attendance_submitted(items: Sequence[tuple[AttendanceSubmitted, Envelo
             spread(moved, county, event.school_code, event.date, ("days_submitted", ""))
         rows.append({"school_code": key[0], "day": key[1], "expected": event.total, "present": present})
     await upsert(uow.session, attendance_days, rows, ["school_code", "day"])
-    await apply(uow, moved)
+    await apply(uow, moved, today)
 
 
 async def _classes(uow: UnitOfWork, student_ids: Iterable[str]) -> dict[str, str]:
@@ -147,19 +151,23 @@ def _absence(moved: Counter[Delta], county: str, event: AbsenceRecorded | Presen
 Mark = AbsenceRecorded | PresenceRecorded
 
 
-async def attendance_marks(items: Sequence[tuple[Mark, Envelope]], uow: UnitOfWork) -> None:
+async def attendance_marks(
+    items: Sequence[tuple[Mark, Envelope]], uow: UnitOfWork, *, today: Today = date.today
+) -> None:
     """Absences by status per school and month, and per class at the school; corrections move them back."""
     classes = await _classes(uow, (e.student_id for e, _ in items))
     moved: Counter[Delta] = Counter()
     for event, envelope in items:
         _absence(moved, envelope.region, event, classes.get(event.student_id))
-    await apply(uow, moved)
+    await apply(uow, moved, today)
 
 
-async def early_warnings_raised(items: Sequence[tuple[EarlyWarningRaised, Envelope]], uow: UnitOfWork) -> None:
+async def early_warnings_raised(
+    items: Sequence[tuple[EarlyWarningRaised, Envelope]], uow: UnitOfWork, *, today: Today = date.today
+) -> None:
     """Early warnings (预警) raised, by priority group."""
     moved: Counter[Delta] = Counter()
     for event, _ in items:
         for dim in group_dims(event.groups):
             spread(moved, event.county_code, event.school_code, event.raised_on, ("early_warnings", dim))
-    await apply(uow, moved)
+    await apply(uow, moved, today)

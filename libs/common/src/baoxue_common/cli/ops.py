@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from types import FrameType
 
 from baoxue_common.kafka import ensure_topics
 from baoxue_common.migrations import migrate
@@ -58,11 +59,13 @@ def _topics(_: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from baoxue_common.app import draining
+
     spec = service(args.service)
     settings = get_settings()
     if args.migrate:
         migrate(spec, require_database(settings))
-    uvicorn.run(
+    config = uvicorn.Config(
         spec.app_factory,
         factory=True,
         host=args.host,
@@ -71,4 +74,14 @@ def _serve(args: argparse.Namespace) -> int:
         proxy_headers=True,
         timeout_graceful_shutdown=20,
     )
-    return 0
+
+    class DrainingServer(uvicorn.Server):
+        """uvicorn that tells long-lived responses (`app.draining`) when a signal asks it to exit."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            draining.set()
+            super().handle_exit(sig, frame)
+
+    server = DrainingServer(config)
+    server.run()
+    return 0 if server.started else 3  # uvicorn's exit code when start-up failed

@@ -11,44 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from baoxue_common.labels import CAUSE_LABELS, CLOSE_LABELS, ESCALATION_LABELS
+from baoxue_common.labels import GROUP_LABELS as GROUP_LABELS
 from baoxue_common.pii import mask_national_id
+from baoxue_common.sheets import guard_cell as guard_cell
 
 from ledger.domain.ledgers import CASE_LABELS, CLEARED, SCHOOL_AGE_LABELS, STATUS_LABELS
-
-GROUP_LABELS: dict[str, str] = {
-    "orphan": "孤儿",
-    "unsupported": "事实无人抚养儿童",
-    "disabled": "残疾儿童",
-    "left_behind": "留守儿童",
-    "in_difficulty": "困境儿童",
-    "migrant": "随迁子女",
-    "juvenile_case": "涉案未成年人",
-}
-CAUSE_LABELS: dict[str, str] = {
-    "learning_difficulty": "厌学/学习困难",
-    "family_poverty": "家庭贫困",
-    "work": "外出务工",
-    "early_marriage": "早婚早育",
-    "illness_disability": "疾病或残疾",
-    "family_not_valuing_school": "家庭不重视教育",
-    "lack_of_guardianship": "缺乏监护",
-    "other": "其他",
-}
-ESCALATION_LABELS: dict[str, str] = {
-    "criticism_education": "批评教育",
-    "order_to_correct": "责令限期改正",
-    "judicial_document": "司法文书",
-    "legal_action": "依法提起诉讼",
-}
-CLOSE_LABELS: dict[str, str] = {
-    "consolidated": "巩固期满销号",
-    "confirmed_in_error": "误报撤销",
-    "deceased": "死亡",
-    "emigrated": "出国(境)",
-    "studying_elsewhere": "异地就读",
-    "aged_out": "超出义务教育年龄",
-}
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -158,11 +126,6 @@ def mask_student_id(student_id: str | None) -> str | None:
     if student_id[:1] == "G":
         return "G" + mask_national_id(student_id[1:])
     return mask_national_id(student_id)
-
-
-def guard_cell(value: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (a leading `'` before = + - @ tab or CR)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def cell_text(spec: LedgerSpec, column: str, value: Any) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from baoxue_common.calendar_store import school_days
+from baoxue_common.regions import sub_regions
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,16 +169,18 @@ async def region_figures(session: AsyncSession, region: str, period: Period, tod
 
 
 async def children_of(session: AsyncSession, parent: str) -> list[str]:
-    """The regions one tier below: schools of a county, counties of a city, cities of a province, provinces."""
+    """The regions one tier below: schools of a county, counties of a city, cities of a province, provinces.
+
+    Above a county: those in use in GB/T 2260 (with figures or not), and any other code with counters.
+    """
     tier = tier_of_code(parent)
     if tier == "school":
         return []
     if tier == "county":
-        found = await session.scalars(
-            sa.select(schools.c.school_code).where(schools.c.county_code == parent).order_by(schools.c.school_code)
-        )
-        return list(found)
-    return await _with_counters(session, candidates(parent))
+        query = sa.select(schools.c.school_code).where(schools.c.county_code == parent)
+        return list(await session.scalars(query.order_by(schools.c.school_code)))
+    reporting = await _with_counters(session, candidates(parent))
+    return sorted(set(sub_regions(parent)) | set(reporting))
 
 
 def candidates(parent: str) -> list[str]:

@@ -1,0 +1,215 @@
+"""Two reporting replicas on one database, one consumer group, fed ledger changes of two counties at once: once
+they settle, the national, city and county figures (GET and the last event per key on the stats topics) are the
+hand-computed totals: no update is lost between replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import random
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from baoxue_common.db import make_engine, make_sessionmaker
+from baoxue_common.devstack import ensure_database
+from baoxue_common.kafka import make_producer
+from baoxue_common.migrations import migrate_async
+from baoxue_common.regions import region_covers
+from baoxue_common.runtime import ServiceRuntime
+from baoxue_common.settings import get_settings
+from baoxue_contracts import Envelope, encode
+from baoxue_contracts.events.ledger import EntrySnapshot, LedgerEntryChanged
+from baoxue_contracts.topics import LEDGER, stats_key
+from reporting.adapters import counters
+from reporting.bootstrap import SPEC, bootstrap
+from reporting.entrypoints.app import create_app
+from reporting.publisher import claim_dirty
+
+from tests.integration.conftest import Stack
+from tests.integration.stats_support import StatsTopics, legacy, suspect_added, today
+from tests.integration.support import eventually, scalar
+
+COUNTIES = {"330102": "3301020001", "330105": "3301050001"}
+REGIONS = ["330102", "330105", "330100", "330000", "000000"]
+ADDED_PER_COUNTY = 150
+CLEARED_PER_COUNTY = 30
+
+
+@dataclasses.dataclass
+class Fed:
+    """What the test sent: each open entry's county and breakdowns, for the hand-computed totals."""
+
+    open: dict[uuid.UUID, tuple[str, bool, bool]] = dataclasses.field(default_factory=dict)
+
+    def totals(self, region: str) -> dict[str, int]:
+        """The three figures of a region from the entries still open."""
+        mine = [v for v in self.open.values() if region_covers(region, v[0])]
+        return {
+            "suspected": len(mine),
+            "suspected_priority": sum(1 for _, p, _ in mine if p),
+            "suspected_poverty": sum(1 for _, _, v in mine if v),
+        }
+
+
+def cleared(county: str, entry: uuid.UUID, priority: bool, poverty: bool) -> Envelope:
+    """The suspicion of an open entry cleared: it leaves the open suspects."""
+    groups = ("left_behind",) if priority else ()
+    event = LedgerEntryChanged(
+        ledger="suspected",
+        entry_id=entry,
+        change="updated",
+        county_code=county,
+        school_code=COUNTIES[county],
+        status="cleared",
+        previous_status="pending",
+        source="attendance",
+        groups=groups,
+        poverty_household=poverty,
+        changed_on=today(),
+        reason="attendance_corrected",
+        before=EntrySnapshot(
+            school_code=COUNTIES[county],
+            status="pending",
+            groups=groups,
+            poverty_household=poverty,
+            source="attendance",
+        ),
+    )
+    return Envelope.wrap(event, producer="ledger", region=county, occurred_at=datetime.now(UTC))
+
+
+async def start_group_at_end(bootstrap_servers: str, group: str) -> None:
+    """Commit the group's offsets at the end of ledger.v1, so the replicas read only what this test sends."""
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        await reader.topics()
+        partitions = [TopicPartition(LEDGER, p) for p in sorted(reader.partitions_for_topic(LEDGER) or ())]
+        ends = await reader.end_offsets(partitions)
+        reader.assign(partitions)
+        await reader.commit({tp: OffsetAndMetadata(end, "") for tp, end in ends.items()})
+    finally:
+        await reader.stop()
+
+
+@pytest.fixture
+async def replicas(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[list[httpx.AsyncClient], str, str]]:
+    """Two reporting runtimes in this process on a database of their own, in one fresh consumer group."""
+    url = await ensure_database(stack.database_url, f"baoxue_replicas_{os.getpid()}", fresh=True)
+    for name, value in {**stack.env, "DATABASE_URL": url}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    await migrate_async(SPEC, url)
+    spec = dataclasses.replace(SPEC, name=f"reporting-replicas-{uuid.uuid4().hex[:8]}")
+    await start_group_at_end(stack.bootstrap, spec.name)
+    settings = stack.settings(database_url=url, relay_idle_poll_ms=50, stats_publish_batch=7)
+    runtimes: list[ServiceRuntime] = [await bootstrap(settings, spec=spec) for _ in range(2)]
+    clients = []
+    for runtime in runtimes:
+        app = create_app()
+        app.state.runtime = runtime
+        await runtime.start()
+        clients.append(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://reporting"))
+    try:
+        yield clients, url, spec.name
+    finally:
+        for client in clients:
+            await client.aclose()
+        await asyncio.gather(*(runtime.stop() for runtime in runtimes))
+        get_settings.cache_clear()
+
+
+async def test_two_replicas_publish_the_exact_national_totals(
+    stack: Stack, replicas: tuple[list[httpx.AsyncClient], str, str]
+) -> None:
+    clients, url, producer_name = replicas
+    admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+    topics = await StatsTopics(stack.bootstrap, producer_name).start()
+    producer = make_producer(stack.settings(), client_id="test-reporting-replicas")
+    await producer.start()
+    fed, rng = Fed(), random.Random(15)
+    try:
+        partitions = len(await producer.partitions_for(LEDGER))
+
+        async def send(envelopes: list[tuple[uuid.UUID, Envelope]]) -> None:
+            # Spread over every partition (an entry's changes stay in one), so both replicas apply changes at once.
+            futures = [
+                await producer.send(LEDGER, encode(e), key=e.region.encode(), partition=entry.int % partitions)
+                for entry, e in envelopes
+            ]
+            await asyncio.gather(*futures)
+
+        async def feed(county: str) -> None:
+            added: list[tuple[uuid.UUID, bool, bool]] = []
+            for _ in range(ADDED_PER_COUNTY):
+                entry, priority, poverty = uuid.uuid4(), rng.random() < 0.4, rng.random() < 0.3
+                fed.open[entry] = (county, priority, poverty)
+                added.append((entry, priority, poverty))
+            school = COUNTIES[county]
+            await send(
+                [(e, suspect_added(county, school, priority=p, poverty=v, day=today(), entry=e)) for e, p, v in added]
+            )
+            for entry, _, _ in added[:CLEARED_PER_COUNTY]:
+                del fed.open[entry]
+            await send([(e, cleared(county, e, p, v)) for e, p, v in added[:CLEARED_PER_COUNTY]])
+
+        await asyncio.gather(*(feed(county) for county in COUNTIES))
+
+        async def settled() -> bool:
+            dirty = await scalar(url, "SELECT count(*) FROM reporting.region_stats WHERE dirty")
+            pending = await scalar(url, "SELECT count(*) FROM reporting.outbox WHERE published_at IS NULL")
+            if dirty or pending:
+                return False
+            for i, region in enumerate(REGIONS):
+                r = await clients[i % 2].get(f"/v1/stats/{region}", headers=admin)
+                assert r.status_code == 200, r.text
+                if legacy(r.json()["figures"]) != fed.totals(region):
+                    return False
+            return True
+
+        await eventually(settled, timeout_s=120)
+        for region in REGIONS:
+            for client in clients:
+                body: dict[str, Any] = (await client.get(f"/v1/stats/{region}", headers=admin)).json()
+                assert legacy(body["figures"]) == fed.totals(region), region
+                assert body["version"] >= 1
+            key = stats_key(region, body["period"])
+            await topics.until(
+                lambda r=region, v=body["version"]: any(e.region_code == r and e.version == v for e in topics.events)
+            )
+            last = max(
+                (e for e in topics.of(region) if stats_key(e.region_code, e.period) == key), key=lambda e: e.version
+            )
+            assert last.version == body["version"]
+            assert legacy(last.figures) == fed.totals(region), region
+    finally:
+        await producer.stop()
+        await topics.stop()
+
+
+async def test_concurrent_claims_take_disjoint_rows(stack: Stack) -> None:
+    url = await ensure_database(stack.database_url, f"baoxue_claims_{os.getpid()}", fresh=True)
+    await migrate_async(SPEC, url)
+    engine = make_engine(url, application_name="test-claims")
+    sessions = make_sessionmaker(engine)
+    keys = [(f"33010{i}", "2026-Q4", "county") for i in range(2, 7)]
+    try:
+        async with sessions() as session:
+            await counters.mark_dirty(session, keys)
+            await session.commit()
+        async with sessions() as first, sessions() as second:
+            mine = await claim_dirty(first, 3)
+            theirs = await claim_dirty(second, 3)  # skips the rows the first transaction holds
+            assert len(mine) == 3 and len(theirs) == 2
+            assert set(mine) | set(theirs) == set(keys)
+    finally:
+        await engine.dispose()

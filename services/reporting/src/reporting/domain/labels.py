@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+from baoxue_common.labels import (
+    ABSENCE_LABELS,
+    CAUSE_LABELS,
+    CLEAR_LABELS,
+    CLOSE_LABELS,
+    ESCALATION_LABELS,
+    GROUP_LABELS,
+    SOURCE_LABELS,
+)
+
 METRIC_LABELS: dict[str, str] = {
     "school_age_status": "适龄儿童按状态",
     "suspected_status": "疑似辍学学生按状态",
@@ -82,50 +92,14 @@ DIM_LABELS: dict[str, str] = {
     "grade": "年级",
     "status": "状态",
     "class": "班级",
-    # priority groups (重点人群)
-    "orphan": "孤儿",
-    "unsupported": "事实无人抚养儿童",
-    "disabled": "残疾儿童",
-    "left_behind": "留守儿童",
-    "in_difficulty": "困境儿童",
-    "migrant": "随迁子女",
-    "juvenile_case": "涉案未成年人",
-    # sources
-    "attendance": "考勤",
-    "national_platform": "国家平台名单",
-    "cross_check": "数据比对",
-    "field": "实地排查",
-    "roster": "学籍",
-    # clearing and closing reasons
-    "transferred": "转学",
-    "studying_elsewhere": "在外就学",
-    "medical_leave": "病休",
-    "suspended": "休学",
-    "home_education": "居家教育",
-    "deceased": "死亡",
-    "emigrated": "出国（境）",
-    "data_error": "数据错误",
-    "returned": "已返校",
-    "attendance_corrected": "考勤已更正",
-    "consolidated": "巩固销号",
-    "confirmed_in_error": "误报撤销",
-    "aged_out": "超龄",
+    **GROUP_LABELS,
+    **SOURCE_LABELS,
+    **CLEAR_LABELS,
+    **CLOSE_LABELS,
+    **CAUSE_LABELS,
     "unknown": "未知",
-    # causes
-    "learning_difficulty": "学习困难",
-    "family_poverty": "家庭贫困",
-    "work": "外出务工",
-    "early_marriage": "早婚早育",
-    "illness_disability": "疾病或残疾",
-    "family_not_valuing_school": "家庭不重视教育",
-    "lack_of_guardianship": "缺乏监护",
-    "other": "其他",
-    # escalation levels
+    **ESCALATION_LABELS,
     "none": "未升级",
-    "criticism_education": "批评教育",
-    "order_to_correct": "责令限期改正",
-    "judicial_document": "司法文书",
-    "legal_action": "依法追究法律责任",
     # statuses
     "enrolled": "在读",
     "out_of_school": "失学",
@@ -134,10 +108,9 @@ DIM_LABELS: dict[str, str] = {
     "verifying": "核实中",
     "confirmed_dropout": "确认辍学",
     "cleared": "已排除",
-    "absent_excused": "请假",
-    "absent_unexcused": "无故缺勤",
+    **ABSENCE_LABELS,
     "open": "未复学",
     "closure_proposed": "待销号",
     "closed": "已销号",
 }
-"""Labels of breakdown kinds and of the values they take."""
+"""Labels of breakdown kinds and of the values they take (the values in the words of baoxue_common.labels)."""

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+import sqlalchemy as sa
 from baoxue_common.db import make_engine, make_sessionmaker
 from baoxue_common.devstack import ensure_database
 from baoxue_common.dispatch import Batched
@@ -28,7 +29,7 @@ from reporting.domain.periods import parse_period
 from reporting.handlers import EVENT_HANDLERS
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.integration.indicators_story import SA1, SA2, SB1, A, B, envelope, pupil, story
+from tests.integration.indicators_story import PUPIL, SA1, SA2, SB1, A, B, envelope, pupil, story
 
 pytestmark = pytest.mark.integration
 TODAY = date(2025, 3, 31)
@@ -518,6 +519,10 @@ async def test_sub_regions_and_labels(sessions: async_sessionmaker[AsyncSession]
         assert await region_label(session, "330200") == "宁波市"
         assert await region_label(session, "000000") == "全国"
         assert await region_label(session, "3302059999") == "3302059999"
+        # Classes follow the roll: Q2 moved to 9-3, Q4 left it.
+        rows = await session.execute(sa.select(orm.pupils.c.student_id, orm.pupils.c.class_name))
+        classes = {sid: cls for sid, cls in rows}
+        assert PUPIL["Q4"] not in classes and classes[PUPIL["Q2"]] == "9-3" and len(classes) == 7
         # A period with nothing in it: counts 0 and every rate None (but the cohort's entry is known).
         empty = await region_figures(session, A, parse_period("month", "2025-06"), date(2025, 6, 30))
         assert empty["flagged"] == 0 and empty["precision"] is None and empty["attendance_rate"] is None

@@ -22,6 +22,7 @@ from baoxue_contracts.events.attendance import (
     StudentUpdated,
 )
 from baoxue_contracts.events.verification import EarlyWarningRaised
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from reporting.adapters.bulk import any_of, upsert
 from reporting.adapters.orm import attendance_days, calendars, pupils, schools
@@ -83,11 +84,20 @@ async def pupils_on_roll(items: Sequence[tuple[StudentEnrolled | StudentUpdated,
 
 
 async def pupils_left(items: Sequence[tuple[StudentLeft, Envelope]], uow: UnitOfWork) -> None:
-    """Forget pupils who left the roll of the school that listed them."""
-    for event, _ in items:
-        await uow.session.execute(
-            sa.delete(pupils).where(pupils.c.student_id == event.student_id, pupils.c.school_code == event.school_code)
+    """Forget pupils who left the roll of the school that listed them (one statement per poll)."""
+    left = sorted({(e.student_id, e.school_code) for e, _ in items})
+    gone = (
+        sa.func.unnest(
+            sa.cast([sid for sid, _ in left], ARRAY(sa.Text)), sa.cast([code for _, code in left], ARRAY(sa.Text))
         )
+        .table_valued("student_id", "school_code")
+        .render_derived(name="gone")
+    )
+    await uow.session.execute(
+        sa.delete(pupils).where(
+            sa.exists().where(pupils.c.student_id == gone.c.student_id, pupils.c.school_code == gone.c.school_code)
+        )
+    )
 
 
 async def attendance_submitted(

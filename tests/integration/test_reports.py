@@ -204,7 +204,7 @@ async def test_school_monthly_report_in_three_formats(stack: Stack, reporting: h
     lines = csv_lines(await get(reporting, stack, own, path, "csv"))
     suspects_csv = table_after(lines, "疑似辍学学生及核实")
     assert suspects_csv[0] == ["指标", "数值"]
-    assert ["排除:已转学", "1"] in suspects_csv and ["核实逾期数", "—"] in suspects_csv
+    assert ["排除:已转学", "1"] in suspects_csv and ["核实逾期数", "0"] in suspects_csv
 
     r = await get(reporting, stack, own, path, "xlsx")
     assert download_name(r) == f"{A}_学校月报告_2026-03.xlsx"

@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from functools import partial, update_wrapper
+from typing import Any
 
+from baoxue_common.calendar_store import school_days
 from baoxue_common.consumer import EventHandlers, batched
+from baoxue_common.dispatch import BatchHandler
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import Envelope
-from baoxue_contracts.events.ledger import LedgerEntryChanged
+from baoxue_contracts.events import attendance as att
+from baoxue_contracts.events import verification as ver
+from baoxue_contracts.events.ledger import CaseEscalated, LedgerEntryChanged
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from reporting import casework, feeds
 from reporting.adapters import counters
-from reporting.domain.metrics import STOCKS, Delta, State, deltas
+from reporting.adapters.orm import calendars
+from reporting.domain.metrics import STOCKS, DaysBetween, Delta, State, deltas
 from reporting.domain.periods import CADENCE, period_of
 from reporting.domain.regions import tier_of_code
 
@@ -21,6 +29,22 @@ from reporting.domain.regions import tier_of_code
 def calendar_days(_county: str, start: date, end: date) -> int:
     """Days from `start` to `end` (the fallback where no school calendar is known)."""
     return max(0, (end - start).days)
+
+
+async def school_days_between(session: AsyncSession, counties: Iterable[str]) -> DaysBetween:
+    """School days after `start` up to `end` in a county's calendars (preloaded once per poll).
+
+    Falls back to calendar days for a county without any published calendar.
+    """
+    known = {county: await school_days(session, calendars, county) for county in sorted(set(counties))}
+
+    def between(county: str, start: date, end: date) -> int:
+        days = known.get(county)
+        if days is None or not days.calendars:
+            return calendar_days(county, start, end)
+        return days.count(start + timedelta(days=1), end)
+
+    return between
 
 
 def ledger_states(event: LedgerEntryChanged) -> tuple[State | None, State | None]:
@@ -66,13 +90,34 @@ async def ledger_entries_changed(
     for event, _ in items:
         before, after = ledger_states(event)
         changes.append((event.ledger, event.county_code, before, after, event.changed_on))
-    await apply_deltas(uow, deltas(changes, calendar_days), today())
+    days = await school_days_between(uow.session, (e.county_code for e, _ in items if e.ledger == "dropouts"))
+    await apply_deltas(uow, deltas(changes, days), today())
 
 
 def event_handlers(today: Callable[[], date]) -> EventHandlers:
     """The registry, reading "today" (the current periods) from the runtime's clock."""
-    handler = update_wrapper(partial(ledger_entries_changed, today=today), ledger_entries_changed)
-    return {LedgerEntryChanged: [batched(handler)]}
+
+    def on(handler: Callable[..., Any]) -> Any:
+        wrapped: BatchHandler = update_wrapper(partial(handler, today=today), handler)
+        return batched(wrapped)
+
+    return {
+        LedgerEntryChanged: [on(ledger_entries_changed), on(casework.cases_followed)],
+        att.SchoolRegistered: [batched(feeds.schools_registered)],
+        att.CalendarPublished: [batched(feeds.calendars_published)],
+        att.StudentEnrolled: [batched(feeds.pupils_on_roll)],
+        att.StudentUpdated: [batched(feeds.pupils_on_roll)],
+        att.StudentLeft: [batched(feeds.pupils_left)],
+        att.AttendanceSubmitted: [on(feeds.attendance_submitted)],
+        att.AbsenceRecorded: [on(feeds.attendance_marks)],
+        att.PresenceRecorded: [on(feeds.attendance_marks)],
+        ver.EarlyWarningRaised: [on(feeds.early_warnings_raised)],
+        ver.VerificationAssigned: [on(casework.verifications_assigned)],
+        ver.DropoutConfirmed: [on(casework.verifications_done)],
+        ver.SuspicionCleared: [on(casework.verifications_done)],
+        ver.VerificationOverdue: [on(casework.verifications_overdue)],
+        CaseEscalated: [batched(casework.cases_escalated)],
+    }
 
 
 EVENT_HANDLERS: EventHandlers = event_handlers(date.today)

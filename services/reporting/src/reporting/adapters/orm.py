@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from baoxue_common.calendar_store import add_calendar_table
 from baoxue_common.tables import add_common_tables
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 SCHEMA = "reporting"
 metadata = sa.MetaData(schema=SCHEMA)
@@ -46,4 +47,79 @@ stats_changes = sa.Table(
     sa.Column("version", sa.BigInteger, primary_key=True),
     sa.Column("figures", JSONB, nullable=False),
     sa.Column("published_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# --- Read models fed by events other than ledger changes (feeds.py, casework.py) ---
+
+calendars = add_calendar_table(metadata)
+
+# Schools (学校) from SchoolRegistered: names for reports, the schools of a county.
+schools = sa.Table(
+    "schools",
+    metadata,
+    sa.Column("school_code", sa.String(10, collation="C"), primary_key=True),
+    sa.Column("county_code", sa.String(6, collation="C"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Index("schools_by_county", "county_code", "school_code"),
+)
+
+# Pupils on a roll and their class (班级), for absences per class.
+pupils = sa.Table(
+    "pupils",
+    metadata,
+    sa.Column("student_id", sa.Text, primary_key=True),
+    sa.Column("school_code", sa.String(10), nullable=False),
+    sa.Column("class_name", sa.Text, nullable=False),
+)
+
+# One row per school and submitted school day: the day's latest counts (a correction replaces them).
+attendance_days = sa.Table(
+    "attendance_days",
+    metadata,
+    sa.Column("school_code", sa.String(10), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("expected", sa.Integer, nullable=False),
+    sa.Column("present", sa.Integer, nullable=False),
+)
+
+# Verifications (核实) and when they were done: timeliness is counted once both ends are known.
+verifications = sa.Table(
+    "verifications",
+    metadata,
+    sa.Column("verification_id", sa.Uuid, primary_key=True),
+    sa.Column("county_code", sa.String(6), nullable=False),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("groups", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("assigned_on", sa.Date),
+    sa.Column("due_on", sa.Date),
+    sa.Column("completed_on", sa.Date),
+    sa.Column("overdue_on", sa.Date),
+)
+
+# Orders to correct (责令限期改正) and when their case returned or went further: overdue is read at a day.
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("case_id", sa.Uuid, primary_key=True),
+    sa.Column("county_code", sa.String(6, collation="C"), nullable=False),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("resolved_on", sa.Date),
+    sa.Index("orders_by_county", "county_code"),
+)
+
+# The dropouts ledger's cases as they stand (status, who works on them): caseload per assignee.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("case_id", sa.Uuid, primary_key=True),
+    sa.Column("county_code", sa.String(6, collation="C"), nullable=False),
+    sa.Column("school_code", sa.String(10)),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("escalation_level", sa.Text),
+    sa.Column("changed_on", sa.Date, nullable=False),
+    sa.Column("assignees", ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Index("cases_by_county", "county_code"),
 )

@@ -57,6 +57,7 @@ STOCKS = frozenset(
         "cases_closed",
         "cases_cancelled",
         "cases_relapsed",
+        "verifications_overdue_open",
     }
 )
 FLOWS = frozenset(

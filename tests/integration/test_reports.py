@@ -24,9 +24,11 @@ import openpyxl  # type: ignore[import-untyped]
 import pytest
 from baoxue_common.settings import get_settings
 from baoxue_contracts import Envelope
+from baoxue_contracts.events.attendance import SchoolRegistered
 from baoxue_contracts.events.ledger import EntrySnapshot, LedgerEntryChanged
 from reporting.bootstrap import bootstrap
 from reporting.entrypoints.app import create_app
+from reporting.feeds import schools_registered
 from reporting.handlers import ledger_entries_changed
 
 from tests.integration.conftest import Stack
@@ -138,6 +140,17 @@ async def _serve(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
         now = datetime.now(UTC)
         envelopes = [Envelope.wrap(e, producer="ledger", region=e.county_code, occurred_at=now) for e in events]
         await ledger_entries_changed(list(zip(events, envelopes, strict=True)), uow)
+        registered = [
+            SchoolRegistered(school_code=code, name=name, county_code=code[:6], kind="primary")
+            for code, name in ((A, "南湖实验小学"), (B, "南湖第二小学"), (C, "秀洲实验小学"))
+        ]
+        await schools_registered(
+            [
+                (e, Envelope.wrap(e, producer="attendance-ingest", region=e.county_code, occurred_at=now))
+                for e in registered
+            ],
+            uow,
+        )
         await uow.commit()
     app = create_app()
     app.state.runtime = runtime
@@ -207,7 +220,7 @@ async def test_school_monthly_report_in_three_formats(stack: Stack, reporting: h
     assert ["排除:已转学", "1"] in suspects_csv and ["核实逾期数", "0"] in suspects_csv
 
     r = await get(reporting, stack, own, path, "xlsx")
-    assert download_name(r) == f"{A}_学校月报告_2026-03.xlsx"
+    assert download_name(r) == "南湖实验小学_学校月报告_2026-03.xlsx"  # the registered name
     book = openpyxl.load_workbook(io.BytesIO(r.content))
     assert book.sheetnames[:3] == ["报告信息", "出勤汇总(按班级)", "缺勤情况(按类型)"]
     sheet = book["辍学学生劝返"]

@@ -10,6 +10,7 @@ from baoxue_common.telemetry import Telemetry
 from reporting.adapters import orm
 from reporting.handlers import event_handlers
 from reporting.publisher import StatsPublisher
+from reporting.reports import _figures as reports_figures
 
 SPEC = service("reporting")
 
@@ -33,4 +34,10 @@ async def bootstrap(
         batch_size=settings.stats_publish_batch,
     )
     runtime.add_loop(publisher, publisher.run)
+
+    async def school_county(school_code: str) -> str | None:
+        async with runtime.uow() as uow:
+            return await reports_figures.school_county(uow.session, school_code)
+
+    runtime.school_county = school_county
     return runtime

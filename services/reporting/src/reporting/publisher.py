@@ -25,27 +25,12 @@ from baoxue_contracts.topics import Tier, stats_key
 from opentelemetry import context, propagate
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.adapters import counters
 from reporting.adapters.orm import region_stats, stats_changes
-from reporting.domain.indicators import Figure, figures
-from reporting.domain.periods import CADENCE, Period, parse_period
-from reporting.domain.regions import name_of
+from reporting.adapters.read import region_figures, region_label, school_county
+from reporting.domain.indicators import Figure
+from reporting.domain.periods import CADENCE, parse_period
 
 log = logging.getLogger(__name__)
-
-
-# replaced by read.region_figures when H2 lands
-async def region_figures(session: AsyncSession, region: str, period: Period, today: date) -> dict[str, Figure]:
-    """Every indicator of a region over a period, from its committed counters."""
-    del today
-    return figures((await counters.read(session, [region], period))[region])
-
-
-# replaced by read.region_label when H2 lands
-async def region_label(session: AsyncSession, code: str) -> str:
-    """A region's Chinese name (the code itself for a school until school names are kept)."""
-    del session
-    return name_of(code) or code
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +95,8 @@ async def publish_row(
     published = Published(
         region, cast(Tier, tier), period_label, int(version), current, now, await region_label(session, region)
     )
-    envelope_region = NATIONAL if tier == "school" else region  # the envelope names a 6-digit region
+    # The envelope names a 6-digit region: a school's county (the nation while the school is not registered).
+    envelope_region = (await school_county(session, region) or NATIONAL) if tier == "school" else region
     uow.emit(event_of(published), region=envelope_region, occurred_at=now, key=stats_key(region, period_label))
     return published
 

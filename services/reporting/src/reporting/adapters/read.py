@@ -215,3 +215,11 @@ async def region_label(session: AsyncSession, code: str) -> str:
         name = await session.scalar(sa.select(schools.c.name).where(schools.c.school_code == code))
         return name or code
     return name_of(code) or code
+
+
+async def school_county(session: AsyncSession, school_code: str) -> str | None:
+    """The county of a school reporting knows (registered with SchoolRegistered); None for an unknown school."""
+    found: str | None = await session.scalar(
+        sa.select(schools.c.county_code).where(schools.c.school_code == school_code)
+    )
+    return found

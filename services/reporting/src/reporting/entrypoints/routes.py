@@ -18,10 +18,10 @@ from pydantic import BaseModel
 
 from reporting import stats_stream
 from reporting.adapters.orm import region_stats
-from reporting.domain.indicators import FIGURE_LABELS, Figure
+from reporting.adapters.read import region_figures, region_label
+from reporting.domain.indicators import Figure, labels_of
 from reporting.domain.periods import CADENCE, EXAMPLES, Period, parse_period, period_of
 from reporting.domain.regions import tier_of_code
-from reporting.publisher import region_figures, region_label
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 CodePath = Annotated[
@@ -114,7 +114,7 @@ async def get_stats(request: Request, region_code: CodePath, _: Scoped, period: 
         version=row.version if row is not None else 0,
         as_of=as_of,
         figures=values,
-        labels=FIGURE_LABELS,
+        labels=labels_of(values),
     )
 
 
@@ -152,7 +152,7 @@ async def stream_stats(
             version=number,
             as_of=published_at,
             figures=cast(dict[str, Figure], values),
-            labels=FIGURE_LABELS,
+            labels=labels_of(cast(dict[str, Figure], values)),
         ).model_dump(mode="json")
 
     subject = stats_stream.Subject(region_code, chosen.label, shape)

@@ -36,8 +36,8 @@ from tests.integration.conftest import Stack
 from tests.integration.stats_support import StatsTopics, legacy, suspect_added, today
 from tests.integration.support import eventually, scalar
 
-COUNTIES = {"330102": "3301020001", "330105": "3301050001"}
-REGIONS = ["330102", "330105", "330100", "330000", "000000"]
+COUNTIES = {"340102": "3401020001", "340103": "3401030001"}  # 瑶海区, 庐阳区 of 合肥市: apart from other tests
+REGIONS = ["340102", "340103", "340100", "340000", "000000"]
 ADDED_PER_COUNTY = 150
 CLEARED_PER_COUNTY = 30
 
@@ -186,9 +186,11 @@ async def test_two_replicas_publish_the_exact_national_totals(
             await topics.until(
                 lambda r=region, v=body["version"]: any(e.region_code == r and e.version == v for e in topics.events)
             )
-            last = max(
-                (e for e in topics.of(region) if stats_key(e.region_code, e.period) == key), key=lambda e: e.version
-            )
+            ours = [e for e in topics.of(region) if stats_key(e.region_code, e.period) == key]
+            if region == "000000":  # other tests' stacks publish national figures too: find this database's version
+                assert any(e.version == body["version"] and legacy(e.figures) == fed.totals(region) for e in ours)
+                continue
+            last = max(ours, key=lambda e: e.version)
             assert last.version == body["version"]
             assert legacy(last.figures) == fed.totals(region), region
     finally:

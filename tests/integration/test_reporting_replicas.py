@@ -10,11 +10,12 @@ import os
 import random
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from baoxue_common.db import make_engine, make_sessionmaker
@@ -24,13 +25,14 @@ from baoxue_common.migrations import migrate_async
 from baoxue_common.regions import region_covers
 from baoxue_common.runtime import ServiceRuntime
 from baoxue_common.settings import get_settings
+from baoxue_common.uow import UnitOfWorkFactory
 from baoxue_contracts import Envelope, encode
 from baoxue_contracts.events.ledger import EntrySnapshot, LedgerEntryChanged
 from baoxue_contracts.topics import LEDGER, stats_key
-from reporting.adapters import counters
+from reporting.adapters import counters, orm
 from reporting.bootstrap import SPEC, bootstrap
 from reporting.entrypoints.app import create_app
-from reporting.publisher import claim_dirty
+from reporting.publisher import claim_dirty, refresh_current
 
 from tests.integration.conftest import Stack
 from tests.integration.stats_support import StatsTopics, legacy, suspect_added, today
@@ -213,5 +215,28 @@ async def test_concurrent_claims_take_disjoint_rows(stack: Stack) -> None:
             theirs = await claim_dirty(second, 3)  # skips the rows the first transaction holds
             assert len(mine) == 3 and len(theirs) == 2
             assert {c[:3] for c in mine} | {c[:3] for c in theirs} == set(keys)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_daily_refresh_marks_only_current_periods(stack: Stack) -> None:
+    url = await ensure_database(stack.database_url, f"baoxue_refresh_{os.getpid()}", fresh=True)
+    await migrate_async(SPEC, url)
+    engine = make_engine(url, application_name="test-refresh")
+    sessions = make_sessionmaker(engine)
+    day = date(2026, 11, 20)
+    current = [("330102", "2026-Q4", "county"), ("330100", "2026-S1", "city"), ("3301020001", "2026-11", "school")]
+    past = [("330102", "2026-Q3", "county"), ("3301020001", "2026-10", "school")]
+    uow = UnitOfWorkFactory(sessions, orm.common, "reporting")
+
+    try:
+        async with sessions() as session:
+            await counters.mark_dirty(session, current + past)
+            await session.execute(sa.text("UPDATE reporting.region_stats SET dirty = false"))
+            await session.commit()
+        assert await refresh_current(uow, day) == len(current)
+        dirty = await scalar(url, "SELECT count(*) FROM reporting.region_stats WHERE dirty")
+        assert dirty == len(current)
+        assert await refresh_current(uow, day) == 0, "rows already waiting are not marked twice"
     finally:
         await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from baoxue_common.daily import DailyLoop
 from baoxue_common.runtime import ServiceRuntime
 from baoxue_common.services import ServiceSpec, service
 from baoxue_common.settings import Settings
@@ -9,7 +10,7 @@ from baoxue_common.telemetry import Telemetry
 
 from reporting.adapters import orm
 from reporting.handlers import event_handlers
-from reporting.publisher import StatsPublisher
+from reporting.publisher import StatsPublisher, refresh_current
 from reporting.reports import _figures as reports_figures
 
 SPEC = service("reporting")
@@ -34,6 +35,8 @@ async def bootstrap(
         batch_size=settings.stats_publish_batch,
     )
     runtime.add_loop(publisher, publisher.run)
+    refresh = DailyLoop(runtime, settings.sweep_interval_s, lambda day: refresh_current(runtime.uow, day))
+    runtime.add_loop(refresh, refresh.run)
 
     async def school_county(school_code: str) -> str | None:
         async with runtime.uow() as uow:

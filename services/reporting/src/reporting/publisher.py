@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from reporting.adapters.orm import region_stats, stats_changes
 from reporting.adapters.read import region_figures, region_label, school_county
 from reporting.domain.indicators import Figure
-from reporting.domain.periods import CADENCE, parse_period
+from reporting.domain.periods import CADENCE, parse_period, period_of
 
 log = logging.getLogger(__name__)
 
@@ -151,3 +151,22 @@ class StatsPublisher(Stoppable):
 def figures_json(values: Mapping[str, Any]) -> dict[str, Figure]:
     """Figures read back from a JSONB column."""
     return {str(k): v for k, v in values.items()}
+
+
+async def refresh_current(uow_factory: UnitOfWorkFactory, day: date) -> int:
+    """Mark every region's current-period figures changed, once a day: some move with the days alone.
+
+    Overdue orders and schools that did not submit change with no event; returns how many rows were marked.
+    """
+    marked = 0
+    async with uow_factory() as uow:
+        s = region_stats.c
+        for tier, kind in CADENCE.items():
+            result = await uow.session.execute(
+                sa.update(region_stats)
+                .where(s.tier == tier, s.period == period_of(kind, day).label, ~s.dirty)
+                .values(dirty=True)
+            )
+            marked += cast(Any, result).rowcount or 0
+        await uow.commit()
+    return marked

@@ -30,6 +30,15 @@ SAMPLE_S = 0.5
 PACE = re.compile(r"(\d+) records in (\d+) polls over (\d+) s")
 
 
+async def inbox_count(database_url: str) -> int:
+    """Events the service's inbox holds."""
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM reporting.inbox"))
+    finally:
+        await conn.close()
+
+
 async def produce_backlog(settings: Settings, size: ProvinceSize, first_school: int, events: int) -> float:
     """Produce `events` envelopes of the schools from `first_school` on to ledger.v1; seconds it took."""
     producer = make_producer(settings, client_id="bench-reporting")
@@ -55,14 +64,16 @@ async def produce_backlog(settings: Settings, size: ProvinceSize, first_school: 
     return time.perf_counter() - began
 
 
-async def watch_inbox(database_url: str, events: int, timeout_s: float, say: Callable[[str], None]) -> dict[str, Any]:
-    """Count the service's inbox until it holds `events`; the applied pace."""
+async def watch_inbox(
+    database_url: str, base: int, events: int, timeout_s: float, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """Count the service's inbox until it holds `events` more than `base`; the applied pace."""
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     samples: list[tuple[float, int]] = []
     deadline, last_say = time.monotonic() + timeout_s, time.monotonic()
     try:
         while True:
-            count = await conn.fetchval("SELECT count(*) FROM reporting.inbox")
+            count = await conn.fetchval("SELECT count(*) FROM reporting.inbox") - base
             now = time.monotonic()
             if count:
                 samples.append((now, count))

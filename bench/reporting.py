@@ -25,14 +25,17 @@ from baoxue_common.services import service
 from baoxue_common.settings import DEV_TOKEN_SECRET, Settings
 
 from bench.reporting_build import build, table_sizes
-from bench.reporting_consume import inbox_count, pace_log, produce_backlog, watch_inbox
+from bench.reporting_consume import dirty_count, drain, inbox_count, pace_log, produce_backlog, watch_inbox
 from bench.reporting_data import PROVINCE, ProvinceSize, counties
 from bench.reporting_reads import province_counters_read, reads
 
 CONSUMER_VARIANTS: dict[str, dict[str, str]] = {
     "service_defaults": {},  # as `baoxue serve` runs it: polls of up to 500 records
     "max_records_2000": {"BAOXUE_CONSUMER_MAX_RECORDS": "2000"},
+    # the stats publisher held back (one figure a minute): the consumer's pace on its own
+    "publisher_held": {"BAOXUE_STATS_PUBLISH_BATCH": "1", "BAOXUE_STATS_PUBLISH_INTERVAL_MS": "60000"},
 }
+DRAIN_S = 120  # how long the publisher may take to publish what a build or a backlog changed before the reads
 TARGETS = {"province_annual_s": 1.0, "stats_p99_ms": 20, "consumer_events_per_s": 20_000}
 
 
@@ -47,6 +50,19 @@ class ReportingSize:
     report_runs: int = 20
 
 
+async def publish_build(database_url: str, data: Path, bootstrap: str, say: Callable[[str], None]) -> dict[str, Any]:
+    """Run the service with nothing to consume until its publisher has published the build's changed figures."""
+    env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "BAOXUE_ENV": "test"}
+    proc = ServiceProcess("reporting", free_port(), env, data / "logs" / "reporting-bench-publish.log").start()
+    try:
+        await proc.wait_healthy()
+        got = await drain(database_url, DRAIN_S, say)
+    finally:
+        await asyncio.to_thread(proc.stop)
+    say(f"reporting: publisher after the build {got}")
+    return got
+
+
 async def consume(database_url: str, data: Path, size: ReportingSize, say: Callable[[str], None]) -> dict[str, Any]:
     """Per consumer variant: a backlog on a broker of its own, the service started, its pace; then the reads."""
     broker = await Broker(free_port(), data / "broker-reporting.log").start()
@@ -59,6 +75,7 @@ async def consume(database_url: str, data: Path, size: ReportingSize, say: Calla
             kafka_bootstrap_servers=broker.bootstrap,
         )
         await ensure_topics(settings)
+        section["publisher_after_build"] = await publish_build(database_url, data, broker.bootstrap, say)
         backlog = ProvinceSize(schools=size.backlog // 450, pupils_per_school=size.province.pupils_per_school)
         for k, (variant, extra) in enumerate(CONSUMER_VARIANTS.items()):
             first = size.province.schools + k * backlog.schools  # schools opened during the year: new codes
@@ -71,14 +88,20 @@ async def consume(database_url: str, data: Path, size: ReportingSize, say: Calla
             proc = ServiceProcess("reporting", free_port(), env | extra, log).start()
             try:
                 await proc.wait_healthy()
+                dirty = await dirty_count(database_url)
                 got = await watch_inbox(database_url, base, size.backlog, 600, say)
                 got |= {"env": extra, "events": size.backlog, "pace_log_events_per_s": pace_log(log)}
+                got |= {
+                    "unpublished_figures_at_start": dirty,
+                    "unpublished_figures_at_end": await dirty_count(database_url),
+                }
                 section["consumer"][variant] = got
                 say(
                     f"reporting: consumer ({variant}) {got['median_events_per_s']:,} events/s (median of 5-s "
                     f"windows; {got['overall_events_per_s']:,}/s over the {got['catch_up_s']} s catch-up)"
                 )
                 if k == 0:
+                    section["publisher_after_backlog"] = await drain(database_url, DRAIN_S, say)
                     token = issue_token("national", DEV_TOKEN_SECRET, ttl=timedelta(hours=1), user="bench")
                     section["http"] = await reads(proc.url, token, size.stats_runs, size.report_runs, say)
             finally:

@@ -27,6 +27,7 @@ from bench.reporting_data import ProvinceSize, province_events
 
 WINDOW_S = 5.0
 SAMPLE_S = 0.5
+LOCK_WAITS = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
 PACE = re.compile(r"(\d+) records in (\d+) polls over (\d+) s")
 
 
@@ -37,6 +38,35 @@ async def inbox_count(database_url: str) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM reporting.inbox"))
     finally:
         await conn.close()
+
+
+async def dirty_count(database_url: str) -> int:
+    """Figures marked changed and not yet published by the stats publisher."""
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM reporting.region_stats WHERE dirty"))
+    finally:
+        await conn.close()
+
+
+async def drain(database_url: str, timeout_s: float, say: Callable[[str], None]) -> dict[str, Any]:
+    """Wait (at most `timeout_s`) for the running service's publisher to publish every changed figure."""
+    began = time.monotonic()
+    first = last = await dirty_count(database_url)
+    last_say = began
+    while last and time.monotonic() - began < timeout_s:
+        await asyncio.sleep(1)
+        last = await dirty_count(database_url)
+        if time.monotonic() - last_say >= WINDOW_S:
+            last_say = time.monotonic()
+            say(f"reporting: publisher has {last:,} changed figures left to publish")
+    elapsed = time.monotonic() - began
+    return {
+        "dirty_at_start": first,
+        "dirty_left": last,
+        "seconds": round(elapsed, 1),
+        "published_per_s": round((first - last) / elapsed) if elapsed else 0,
+    }
 
 
 async def produce_backlog(settings: Settings, size: ProvinceSize, first_school: int, events: int) -> float:
@@ -70,10 +100,12 @@ async def watch_inbox(
     """Count the service's inbox until it holds `events` more than `base`; the applied pace."""
     conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     samples: list[tuple[float, int]] = []
+    lock_waits: list[int] = []
     deadline, last_say = time.monotonic() + timeout_s, time.monotonic()
     try:
         while True:
             count = await conn.fetchval("SELECT count(*) FROM reporting.inbox") - base
+            lock_waits.append(await conn.fetchval(LOCK_WAITS))
             now = time.monotonic()
             if count:
                 samples.append((now, count))
@@ -87,7 +119,8 @@ async def watch_inbox(
             await asyncio.sleep(SAMPLE_S)
     finally:
         await conn.close()
-    return pace(samples, events)
+    waiting = sum(1 for n in lock_waits if n)
+    return pace(samples, events) | {"samples_with_a_lock_wait": f"{waiting} of {len(lock_waits)}"}
 
 
 def pace(samples: list[tuple[float, int]], events: int) -> dict[str, Any]:

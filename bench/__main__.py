@@ -27,7 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from bench import detection, detection_measure, ledger
+from bench import detection, detection_measure, ledger, reporting
 from bench.attendance import Size, report, run_attendance
 from bench.crosscheck import CrossCheckSize, run_crosscheck
 from bench.national import run_national
@@ -209,6 +209,14 @@ def detection_size(args: argparse.Namespace) -> detection.DetectionSize:
     return size
 
 
+def reporting_size(args: argparse.Namespace) -> reporting.ReportingSize:
+    """The reporting bench's size: 20,000 schools of 500 pupils (10 M), `--quick` 1,000, or as given."""
+    schools = args.reporting_schools or (1_000 if args.quick else 20_000)
+    backlog = args.reporting_backlog or (50_000 if args.quick else 300_000)
+    province = reporting.ProvinceSize(schools=schools)
+    return reporting.ReportingSize(province, backlog=backlog, workers=args.reporting_workers)
+
+
 async def main(args: argparse.Namespace) -> None:
     data = ROOT / ".data" / "bench"
     server = os.environ.get("DATABASE_URL") or await asyncio.to_thread(start_postgres, data / "pg")
@@ -274,6 +282,13 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, ledger_bootstrap)
             results["ledger"] = section
+        if args.only in (None, "reporting"):
+            reporting_db = await ensure_database(server, "baoxue_bench_reporting", fresh=True)
+            section = await reporting.run_reporting(reporting_db, data, reporting_size(args), say)
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, bootstrap)
+            results["reporting"] = section
+            reporting.report(section, say)
         if args.only in (None, "national"):
             section = await run_national(database_url, bootstrap, data, 1_000 if args.quick else 10_000, say)
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -292,14 +307,14 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument(
         "--only",
-        choices=["foundation", "attendance", "detection", "crosscheck", "national", "ledger"],
+        choices=["foundation", "attendance", "detection", "crosscheck", "national", "ledger", "reporting"],
         help="run one section (the others are kept)",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
         help="attendance: a small size (40 schools x 1,000 pupils, 2 runs); crosscheck: 50,000 children; "
-        "national: 1,000 items; detection: a shorter load",
+        "national: 1,000 items; detection: a shorter load; reporting: 1,000 schools (500,000 pupils), a 50,000 backlog",
     )
     parser.add_argument(
         "--children", type=int, help="crosscheck: children on the register and pupils (default 1,000,000; quick 50,000)"
@@ -307,6 +322,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--ledger-entries", type=int, help="ledger: entries in each of the county's three ledgers (default 100,000)"
     )
+    parser.add_argument(
+        "--reporting-schools", type=int, help="reporting: schools of 500 pupils in the province (default 20,000)"
+    )
+    parser.add_argument(
+        "--reporting-backlog", type=int, help="reporting: LedgerEntryChanged the consumer applies (default 300,000)"
+    )
+    parser.add_argument("--reporting-workers", type=int, default=2, help="reporting: processes building the model")
     parser.add_argument("--schools", type=int, help="attendance: schools (default 200)")
     parser.add_argument("--pupils", type=int, help="attendance: pupils per school (default 1,000)")
     parser.add_argument("--days", type=int, help="attendance: school days pushed per run (default 1)")

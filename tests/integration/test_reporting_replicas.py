@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from baoxue_common.db import make_engine, make_sessionmaker
@@ -32,7 +31,7 @@ from baoxue_contracts.topics import LEDGER, stats_key
 from reporting.adapters import counters, orm
 from reporting.bootstrap import SPEC, bootstrap
 from reporting.entrypoints.app import create_app
-from reporting.publisher import claim_dirty, refresh_current
+from reporting.publisher import publish_dirty, refresh_current
 
 from tests.integration.conftest import Stack
 from tests.integration.stats_support import StatsTopics, legacy, suspect_added, today
@@ -167,7 +166,7 @@ async def test_two_replicas_publish_the_exact_national_totals(
         await asyncio.gather(*(feed(county) for county in COUNTIES))
 
         async def settled() -> bool:
-            dirty = await scalar(url, "SELECT count(*) FROM reporting.region_stats WHERE dirty")
+            dirty = await scalar(url, "SELECT count(*) FROM reporting.stats_marks")
             pending = await scalar(url, "SELECT count(*) FROM reporting.outbox WHERE published_at IS NULL")
             if dirty or pending:
                 return False
@@ -200,21 +199,28 @@ async def test_two_replicas_publish_the_exact_national_totals(
         await topics.stop()
 
 
-async def test_concurrent_claims_take_disjoint_rows(stack: Stack) -> None:
+async def test_one_publisher_at_a_time_publishes_each_mark_once(stack: Stack) -> None:
     url = await ensure_database(stack.database_url, f"baoxue_claims_{os.getpid()}", fresh=True)
     await migrate_async(SPEC, url)
     engine = make_engine(url, application_name="test-claims")
     sessions = make_sessionmaker(engine)
+    uow = UnitOfWorkFactory(sessions, orm.common, "reporting")
     keys = [(f"33010{i}", "2026-Q4", "county") for i in range(2, 7)]
     try:
         async with sessions() as session:
             await counters.mark_dirty(session, keys)
+            await counters.mark_dirty(session, keys[:2])  # a second change of two of them, before publication
             await session.commit()
-        async with sessions() as first, sessions() as second:
-            mine = await claim_dirty(first, 3)
-            theirs = await claim_dirty(second, 3)  # skips the rows the first transaction holds
-            assert len(mine) == 3 and len(theirs) == 2
-            assert {c[:3] for c in mine} | {c[:3] for c in theirs} == set(keys)
+        passes = await asyncio.gather(*(publish_dirty(uow, date(2026, 11, 20), 100) for _ in range(3)))
+        published = sorted((p.region_code, p.version) for done in passes for p in done)
+        assert published == [(code, 1) for code, _, _ in keys], "each figure once, by whichever pass held the lock"
+        assert await scalar(url, "SELECT count(*) FROM reporting.stats_marks") == 0
+        assert await scalar(url, "SELECT count(*) FROM reporting.outbox") == len(keys)
+        async with sessions() as session:
+            await counters.mark_dirty(session, keys[:1])
+            await session.commit()
+        again = await publish_dirty(uow, date(2026, 11, 20), 100)
+        assert [(p.region_code, p.version) for p in again] == [(keys[0][0], 2)]
     finally:
         await engine.dispose()
 
@@ -232,11 +238,10 @@ async def test_the_daily_refresh_marks_only_current_periods(stack: Stack) -> Non
     try:
         async with sessions() as session:
             await counters.mark_dirty(session, current + past)
-            await session.execute(sa.text("UPDATE reporting.region_stats SET dirty = false"))
             await session.commit()
+        assert len(await publish_dirty(uow, day, 100)) == len(current + past)
         assert await refresh_current(uow, day) == len(current)
-        dirty = await scalar(url, "SELECT count(*) FROM reporting.region_stats WHERE dirty")
-        assert dirty == len(current)
-        assert await refresh_current(uow, day) == 0, "rows already waiting are not marked twice"
+        marked = await scalar(url, "SELECT count(*) FROM reporting.stats_marks")
+        assert marked == len(current), "only the current periods' figures move with the days"
     finally:
         await engine.dispose()

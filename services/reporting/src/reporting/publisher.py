@@ -1,16 +1,18 @@
-"""The stats publisher: claims changed figures, recomputes them from committed counters and publishes each version.
+"""The stats publisher: takes marked figures, recomputes them from committed counters and publishes each version.
 
-One pass is one transaction: dirty `region_stats` rows are claimed `FOR UPDATE SKIP LOCKED` (so replicas
-share the work and never publish one row twice at once), their figures recomputed, the row marked clean
-with `version + 1`, the version kept in `stats_changes` (the SSE history) and a `RegionStatsUpdated`
-written to the outbox, keyed by region and period. A writer that marks the row dirty again waits for
-the claim's lock and so is published by a later pass.
+Writers only insert marks (`stats_marks`), so they never wait for the publisher. One pass is one
+transaction under an advisory lock (one publisher of the schema at a time, whatever the replicas):
+it deletes the committed marks it takes, recomputes those figures (after the delete, so from counters
+that hold every change whose mark it took), stores them in `region_stats` with `version + 1`, keeps
+the version in `stats_changes` (the SSE history) and writes a `RegionStatsUpdated` to the outbox,
+keyed by region and period. A mark not yet committed is taken by a later pass.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -23,10 +25,12 @@ from baoxue_common.uow import UnitOfWork, UnitOfWorkFactory
 from baoxue_contracts.events.reporting import RegionStatsUpdated
 from baoxue_contracts.topics import Tier, stats_key
 from opentelemetry import context, propagate
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.adapters.orm import region_stats, stats_changes
-from reporting.adapters.read import region_figures, region_label, school_county
+from reporting.adapters.orm import region_stats, stats_changes, stats_marks
+from reporting.adapters.read import many_figures as region_figures_of
+from reporting.adapters.read import region_labels, school_counties
 from reporting.domain.indicators import Figure
 from reporting.domain.periods import CADENCE, parse_period, period_of
 
@@ -59,65 +63,128 @@ def event_of(p: Published) -> RegionStatsUpdated:
     )
 
 
-async def claim_dirty(session: AsyncSession, limit: int) -> list[tuple[str, str, str, dict[str, str] | None]]:
-    """Lock up to `limit` dirty rows no other publisher holds: (region, period, tier, trace), in key order."""
-    s = region_stats.c
+Mark = tuple[str, str, str, dict[str, str] | None]
+"""(region, period, tier, trace) of figures to publish."""
+
+
+def publisher_lock_key() -> int:
+    """The advisory-lock key that lets one publisher of the schema work at a time (versions stay in order)."""
+    return zlib.crc32(b"baoxue-stats-publisher:reporting")
+
+
+async def take_marks(session: AsyncSession, limit: int) -> list[Mark]:
+    """Delete and return the committed marks of up to `limit` figures, one per key (the latest change's trace)."""
+    m = stats_marks.c
+    oldest = sa.select(m.region_code, m.period).order_by(m.id).limit(limit).subquery()
+    keys = sa.select(oldest.c.region_code, oldest.c.period).distinct()
     rows = await session.execute(
-        sa.select(s.region_code, s.period, s.tier, s.trace)
-        .where(s.dirty)
-        .order_by(s.region_code, s.period)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+        sa.delete(stats_marks)
+        .where(sa.tuple_(m.region_code, m.period).in_(keys))
+        .returning(m.id, m.region_code, m.period, m.tier, m.trace)
     )
-    return [(r.region_code, r.period, r.tier, r.trace) for r in rows]
+    latest: dict[tuple[str, str], tuple[int, Mark]] = {}
+    for r in rows:
+        key = (r.region_code, r.period)
+        if key not in latest or r.id > latest[key][0]:
+            latest[key] = (r.id, (r.region_code, r.period, r.tier, r.trace))
+    return [mark for _, mark in sorted(latest.values())]
 
 
-async def publish_row(
-    uow: UnitOfWork, region: str, period_label: str, tier: str, today: date, now: datetime
-) -> Published:
-    """Recompute one claimed row, mark it clean with its next version, record it and emit its event."""
+async def publish_marks(uow: UnitOfWork, marks: Sequence[Mark], today: date, now: datetime) -> list[Published]:
+    """Recompute the marked figures (one read per period), record their next versions and emit their events."""
     session = uow.session
-    period = parse_period(CADENCE[cast(Tier, tier)], period_label)
-    current = await region_figures(session, region, period, today)
-    s = region_stats.c
-    version = await session.scalar(
-        sa.update(region_stats)
-        .where(s.region_code == region, s.period == period_label)
-        .values(dirty=False, version=s.version + 1, figures=current, updated_at=now)
-        .returning(s.version)
-    )
-    assert version is not None  # the row is locked by this transaction
+    by_period: dict[tuple[str, str], list[str]] = {}
+    for region, label, tier, _ in marks:
+        by_period.setdefault((tier, label), []).append(region)
+    computed: dict[tuple[str, str], dict[str, Figure]] = {}
+    for (tier, label), regions in by_period.items():
+        period = parse_period(CADENCE[cast(Tier, tier)], label)
+        for region, values in (await region_figures_of(session, regions, period, today)).items():
+            computed[(region, label)] = values
+    names = await region_labels(session, [region for region, *_ in marks])
+    versions = await _next_versions(session, [(r, p, t, computed[(r, p)]) for r, p, t, _ in marks], now)
     await session.execute(
-        sa.insert(stats_changes).values(
-            region_code=region, period=period_label, version=version, figures=current, published_at=now
+        sa.insert(stats_changes),
+        [
+            {
+                "region_code": r,
+                "period": p,
+                "version": versions[(r, p)],
+                "figures": computed[(r, p)],
+                "published_at": now,
+            }
+            for r, p, _, _ in marks
+        ],
+    )
+    counties = await school_counties(session, [r for r, _, t, _ in marks if t == "school"])
+    done = []
+    for region, label, tier, trace in marks:
+        published = Published(
+            region, cast(Tier, tier), label, versions[(region, label)], computed[(region, label)], now, names[region]
         )
+        # The envelope names a 6-digit region: a school's county (the nation while the school is not registered).
+        envelope_region = counties.get(region, NATIONAL) if tier == "school" else region
+        token = context.attach(propagate.extract(trace or {}))  # the event joins the trace of its change
+        try:
+            uow.emit(event_of(published), region=envelope_region, occurred_at=now, key=stats_key(region, label))
+        finally:
+            context.detach(token)
+        done.append(published)
+    return done
+
+
+async def _next_versions(
+    session: AsyncSession, rows: Sequence[tuple[str, str, str, dict[str, Figure]]], now: datetime
+) -> dict[tuple[str, str], int]:
+    """Store each region's new figures with its version + 1 (1 for a first publication); return the versions."""
+    stmt = insert(region_stats).values(
+        [
+            {"region_code": r, "period": p, "tier": t, "version": 1, "figures": f, "updated_at": now}
+            for r, p, t, f in rows
+        ]
     )
-    published = Published(
-        region, cast(Tier, tier), period_label, int(version), current, now, await region_label(session, region)
+    s = region_stats.c
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[s.region_code, s.period],
+        set_={"version": s.version + 1, "figures": stmt.excluded.figures, "updated_at": stmt.excluded.updated_at},
     )
-    # The envelope names a 6-digit region: a school's county (the nation while the school is not registered).
-    envelope_region = (await school_county(session, region) or NATIONAL) if tier == "school" else region
-    uow.emit(event_of(published), region=envelope_region, occurred_at=now, key=stats_key(region, period_label))
-    return published
+    result = await session.execute(stmt.returning(s.region_code, s.period, s.version))
+    return {(r.region_code, r.period): int(r.version) for r in result}
 
 
 async def publish_dirty(uow_factory: UnitOfWorkFactory, today: date, limit: int) -> list[Published]:
-    """One pass: claim, recompute, publish and commit up to `limit` changed figures; return what was published."""
+    """One pass: take up to `limit` marked figures, recompute, publish and commit them; return what was published.
+
+    Only one publisher of the schema works at a time (an advisory lock), so each key's versions are in order.
+    """
+    try:
+        return await _pass(uow_factory, today, limit, one_by_one=False)
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise
+        log.warning("stats publisher: a pass failed (%r); publishing its figures one by one", exc)
+        return await _pass(uow_factory, today, limit, one_by_one=True)
+
+
+async def _pass(uow_factory: UnitOfWorkFactory, today: date, limit: int, *, one_by_one: bool) -> list[Published]:
     async with uow_factory() as uow:
-        claimed = await claim_dirty(uow.session, limit)
+        if not await uow.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(publisher_lock_key()))):
+            return []
+        marks = await take_marks(uow.session, limit)
         now = datetime.now(UTC)
-        done = []
-        for region, period, tier, trace in claimed:
-            token = context.attach(propagate.extract(trace or {}))  # the event joins the trace of its change
-            try:
-                async with uow.session.begin_nested():  # a row that fails stays dirty; the others go out
-                    done.append(await publish_row(uow, region, period, tier, today, now))
-            except Exception as exc:
-                if is_unavailable(exc):
-                    raise
-                log.error("stats publisher: figures of %s %s not published: %r", region, period, exc)
-            finally:
-                context.detach(token)
+        if not one_by_one:
+            done = await publish_marks(uow, marks, today, now) if marks else []
+        else:
+            done = []
+            for mark in marks:
+                try:
+                    async with uow.session.begin_nested():
+                        done += await publish_marks(uow, [mark], today, now)
+                except Exception as exc:
+                    if is_unavailable(exc):
+                        raise
+                    # Dropped, not retried for ever: the figures are published again with the region's next change.
+                    log.error("stats publisher: figures of %s %s not published: %r", mark[0], mark[1], exc)
         await uow.commit()
     return done
 
@@ -156,16 +223,17 @@ def figures_json(values: Mapping[str, Any]) -> dict[str, Figure]:
 async def refresh_current(uow_factory: UnitOfWorkFactory, day: date) -> int:
     """Mark every region's current-period figures changed, once a day: some move with the days alone.
 
-    Overdue orders and schools that did not submit change with no event; returns how many rows were marked.
+    Overdue orders and schools that did not submit change with no event; returns how many were marked.
     """
     marked = 0
     async with uow_factory() as uow:
         s = region_stats.c
         for tier, kind in CADENCE.items():
+            current = sa.select(s.region_code, s.period, s.tier).where(
+                s.tier == tier, s.period == period_of(kind, day).label
+            )
             result = await uow.session.execute(
-                sa.update(region_stats)
-                .where(s.tier == tier, s.period == period_of(kind, day).label, ~s.dirty)
-                .values(dirty=True)
+                sa.insert(stats_marks).from_select(["region_code", "period", "tier"], current)
             )
             marked += cast(Any, result).rowcount or 0
         await uow.commit()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reporting.adapters.orm import counters, region_stats
+from reporting.adapters.orm import counters, stats_marks
 from reporting.domain.metrics import STOCKS, Delta, Key, sorted_deltas
 from reporting.domain.periods import Period
 
@@ -19,25 +21,42 @@ Counts = dict[Key, int]
 """(metric, dim) → value over a period: stocks at its end, flows within it."""
 
 
+def _unnest(columns: Sequence[tuple[str, sa.types.TypeEngine[Any]]]) -> sa.Select[Any]:
+    """Rows of parallel array parameters, one array per column (bound by name: one statement, compiled once)."""
+    return sa.select(*(sa.func.unnest(sa.cast(sa.bindparam(n), sa.ARRAY(t))).label(n) for n, t in columns))
+
+
+_ADD_COLUMNS = ("region_code", "month", "metric", "dim", "n")
+_add_rows = insert(counters).from_select(
+    list(_ADD_COLUMNS),
+    _unnest(
+        [
+            ("region_code", sa.Text()),
+            ("month", sa.Date()),
+            ("metric", sa.Text()),
+            ("dim", sa.Text()),
+            ("n", sa.BigInteger()),
+        ]
+    ),
+)
+_ADD = _add_rows.on_conflict_do_update(
+    index_elements=[counters.c.region_code, counters.c.metric, counters.c.dim, counters.c.month],
+    set_={"n": counters.c.n + _add_rows.excluded.n},
+)
+_MARK = sa.text(
+    f"INSERT INTO {stats_marks.fullname} (region_code, period, tier, trace)"
+    " SELECT r, p, t, CAST(:trace AS jsonb)"
+    " FROM unnest(CAST(:region_code AS text[]), CAST(:period AS text[]), CAST(:tier AS text[])) AS u(r, p, t)"
+)
+
+
 async def add(session: AsyncSession, moved: Counter[Delta]) -> None:
     """Add the deltas to their counters in one statement, rows taken in key order (no deadlock between replicas)."""
     if not moved:
         return
     items = sorted_deltas(moved)
-    rows = sa.select(
-        sa.func.unnest(sa.cast([k[0] for k, _ in items], sa.ARRAY(sa.Text))).label("region_code"),
-        sa.func.unnest(sa.cast([k[1] for k, _ in items], sa.ARRAY(sa.Date))).label("month"),
-        sa.func.unnest(sa.cast([k[2] for k, _ in items], sa.ARRAY(sa.Text))).label("metric"),
-        sa.func.unnest(sa.cast([k[3] for k, _ in items], sa.ARRAY(sa.Text))).label("dim"),
-        sa.func.unnest(sa.cast([n for _, n in items], sa.ARRAY(sa.BigInteger))).label("n"),
-    )
-    stmt = insert(counters).from_select(["region_code", "month", "metric", "dim", "n"], rows)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[counters.c.region_code, counters.c.metric, counters.c.dim, counters.c.month],
-            set_={"n": counters.c.n + stmt.excluded.n},
-        )
-    )
+    columns = zip(*((*key, n) for key, n in items), strict=True)
+    await session.execute(_ADD, dict(zip(_ADD_COLUMNS, (list(c) for c in columns), strict=True)))
 
 
 async def read(session: AsyncSession, regions: Sequence[str], period: Period) -> dict[str, Counts]:
@@ -71,22 +90,19 @@ async def regions_under(session: AsyncSession, prefix: str, length: int = 6) -> 
 
 
 async def mark_dirty(session: AsyncSession, keys: Iterable[tuple[str, str, str]]) -> None:
-    """Mark (region, period, tier) figures as changed, in key order; the publisher recomputes them.
+    """Mark (region, period, tier) figures as changed; the publisher recomputes them.
 
-    The current trace context is kept with the row, so the publication continues the change's trace.
+    A mark is a plain insert (no row shared with the publisher or another writer, so nothing waits),
+    carrying the current trace context: the publication continues the change's trace.
     """
     ordered = sorted(set(keys))
     if not ordered:
         return
     trace: dict[str, str] = {}
     propagate.inject(trace)
-    rows = [{"region_code": r, "period": p, "tier": t, "dirty": True, "trace": trace or None} for r, p, t in ordered]
-    stmt = insert(region_stats).values(rows)
+    regions, periods, tiers = (list(c) for c in zip(*ordered, strict=True))
     await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[region_stats.c.region_code, region_stats.c.period],
-            set_={"dirty": True, "trace": stmt.excluded.trace},  # the latest change's trace
-        )
+        _MARK, {"region_code": regions, "period": periods, "tier": tiers, "trace": json.dumps(trace) if trace else None}
     )
 
 

@@ -15,14 +15,16 @@ common = add_common_tables(metadata)
 counters = sa.Table(
     "counters",
     metadata,
-    sa.Column("region_code", sa.String(10, collation="C"), primary_key=True),
-    sa.Column("metric", sa.Text, primary_key=True),
-    sa.Column("dim", sa.Text, primary_key=True),
-    sa.Column("month", sa.Date, primary_key=True),
+    sa.Column("region_code", sa.String(10, collation="C"), nullable=False),
+    sa.Column("metric", sa.Text, nullable=False),
+    sa.Column("dim", sa.Text, nullable=False),
+    sa.Column("month", sa.Date, nullable=False),
     sa.Column("n", sa.BigInteger, nullable=False),
+    # `n` in the key's index: a report's sums are index-only scans, not random heap reads.
+    sa.PrimaryKeyConstraint("region_code", "metric", "dim", "month", postgresql_include=["n"]),
 )
 
-# The latest figures of each region and period, and whether they changed since last published.
+# The latest published figures of each region and period, and how many versions were published.
 region_stats = sa.Table(
     "region_stats",
     metadata,
@@ -30,12 +32,22 @@ region_stats = sa.Table(
     sa.Column("period", sa.Text, primary_key=True),
     sa.Column("tier", sa.Text, nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
-    sa.Column("dirty", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("figures", JSONB),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
-    # The trace context of the change that made the row dirty: its publication joins that trace.
+)
+
+# Figures changed since last published: writers only insert here (so they never wait for the publisher);
+# the publisher deletes the committed marks it takes, then recomputes from committed counters.
+stats_marks = sa.Table(
+    "stats_marks",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("region_code", sa.String(10), nullable=False),
+    sa.Column("period", sa.Text, nullable=False),
+    sa.Column("tier", sa.Text, nullable=False),
+    # The trace context of the change: its publication joins that trace.
     sa.Column("trace", JSONB),
-    sa.Index("region_stats_dirty", "region_code", "period", postgresql_where=sa.text("dirty")),
+    sa.Index("stats_marks_by_key", "region_code", "period"),
 )
 
 # Every published version of a region's figures: the SSE stream's history (Last-Event-ID resumes from it).

@@ -223,3 +223,25 @@ async def school_county(session: AsyncSession, school_code: str) -> str | None:
         sa.select(schools.c.county_code).where(schools.c.school_code == school_code)
     )
     return found
+
+
+async def region_labels(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
+    """Chinese names of several regions and schools (one query for the schools)."""
+    names = {code: name_of(code) or code for code in codes}
+    wanted = sorted({code for code in codes if len(code) == 10})
+    if wanted:
+        rows = await session.execute(
+            sa.select(schools.c.school_code, schools.c.name).where(schools.c.school_code.in_(wanted))
+        )
+        names.update({r.school_code: r.name for r in rows})
+    return names
+
+
+async def school_counties(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
+    """The registered county of each known school among `codes`."""
+    if not codes:
+        return {}
+    rows = await session.execute(
+        sa.select(schools.c.school_code, schools.c.county_code).where(schools.c.school_code.in_(sorted(set(codes))))
+    )
+    return {r.school_code: r.county_code for r in rows}

@@ -248,11 +248,16 @@ def deltas(changes: Iterable[tuple[str, str, State | None, State | None, date]],
     """Fold ledger changes into counter deltas: (ledger, county, before, after, day) each.
 
     An update that leaves an entry's counted keys as they were moves nothing: keys cancel before they
-    are spread over the regions.
+    are spread over the regions. Equal changes (same county, month and states: most of a bulk load) are
+    counted first and their keys worked out once.
     """
-    out: Counter[Delta] = Counter()
+    same: Counter[tuple[str, date, State | None, State | None]] = Counter()
+    months: dict[date, date] = {}
     for _ledger, county, before, after, day in changes:
-        month = month_of(day)
+        month = months.get(day) or months.setdefault(day, month_of(day))
+        same[(county, month, before, after)] += 1
+    out: Counter[Delta] = Counter()
+    for (county, month, before, after), times in same.items():
         moves: Counter[tuple[str | None, str, str]] = Counter()
         if before is not None:
             for metric, dim in stock_keys(before):
@@ -265,7 +270,7 @@ def deltas(changes: Iterable[tuple[str, str, State | None, State | None, date]],
         for (school, metric, dim), n in moves.items():
             if n:
                 for region in regions_of(county, school):
-                    out[(region, month, metric, dim)] += n
+                    out[(region, month, metric, dim)] += n * times
     return _nonzero(out)
 
 

@@ -17,7 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from reporting import stats_stream
-from reporting.adapters.orm import region_stats
+from reporting.adapters.orm import region_stats, stats_marks
 from reporting.adapters.read import region_figures, region_label
 from reporting.domain.indicators import Figure, labels_of
 from reporting.domain.periods import CADENCE, EXAMPLES, Period, parse_period, period_of
@@ -91,16 +91,17 @@ def chosen_period(code: str, label: str | None, runtime: ServiceRuntime) -> Peri
 async def get_stats(request: Request, region_code: CodePath, _: Scoped, period: PeriodQuery = None) -> RegionStats:
     runtime: ServiceRuntime = request.app.state.runtime
     chosen = chosen_period(region_code, period, runtime)
-    s = region_stats.c
+    s, m = region_stats.c, stats_marks.c
+    pending = sa.exists().where(m.region_code == region_code, m.period == chosen.label)
     async with runtime.uow() as uow:
         row = (
             await uow.session.execute(
-                sa.select(s.version, s.dirty, s.figures, s.updated_at).where(
+                sa.select(s.version, pending.label("pending"), s.figures, s.updated_at).where(
                     s.region_code == region_code, s.period == chosen.label
                 )
             )
         ).one_or_none()
-        if row is not None and not row.dirty and row.figures is not None:
+        if row is not None and not row.pending and row.figures is not None:
             values, as_of = dict(row.figures), row.updated_at
         else:  # changed since last published, or never: computed from the committed counters
             values = await region_figures(uow.session, region_code, chosen, runtime.clock.today())

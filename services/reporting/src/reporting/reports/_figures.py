@@ -14,14 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from reporting.adapters import read
-from reporting.adapters.orm import schools
 from reporting.domain.indicators import Figure
 from reporting.domain.periods import Period
-from reporting.domain.regions import name_of
 
 Figures = Mapping[str, Figure]
 
@@ -73,18 +70,6 @@ async def _codes_under(session: AsyncSession, root: str, depth: int) -> list[tup
     return out
 
 
-async def _names(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
-    """Chinese names: GB/T 2260 for regions, the registered name for schools (one query for them all)."""
-    names = {code: name_of(code) or code for code in codes}
-    wanted = [code for code in codes if len(code) == 10]
-    if wanted:
-        rows = await session.execute(
-            sa.select(schools.c.school_code, schools.c.name).where(schools.c.school_code.in_(wanted))
-        )
-        names.update({r.school_code: r.name for r in rows})
-    return names
-
-
 async def tree(session: AsyncSession, root: str, depth: int, period: Period, today: date) -> Tree:
     """A region's figures and those `depth` tiers below it over a period, in one read of the counters."""
     pairs = await _codes_under(session, root, depth)
@@ -92,7 +77,9 @@ async def tree(session: AsyncSession, root: str, depth: int, period: Period, tod
     children: dict[str, list[str]] = {}
     for parent, child in pairs:
         children.setdefault(parent, []).append(child)
-    return Tree(await read.many_figures(session, codes, period, today), children, await _names(session, codes))
+    return Tree(
+        await read.many_figures(session, codes, period, today), children, await read.region_labels(session, codes)
+    )
 
 
 school_county = read.school_county

@@ -22,11 +22,13 @@ def upgrade() -> None:
     op.drop_table("ledger_entries", schema=SCHEMA)
     op.create_table(
         "counters",
-        sa.Column("region_code", sa.String(10, collation="C"), primary_key=True),
-        sa.Column("metric", sa.Text, primary_key=True),
-        sa.Column("dim", sa.Text, primary_key=True),
-        sa.Column("month", sa.Date, primary_key=True),
+        sa.Column("region_code", sa.String(10, collation="C"), nullable=False),
+        sa.Column("metric", sa.Text, nullable=False),
+        sa.Column("dim", sa.Text, nullable=False),
+        sa.Column("month", sa.Date, nullable=False),
         sa.Column("n", sa.BigInteger, nullable=False),
+        # `n` in the key's index: a report's sums are index-only scans, not random heap reads.
+        sa.PrimaryKeyConstraint("region_code", "metric", "dim", "month", postgresql_include=["n"]),
         schema=SCHEMA,
     )
     op.create_table(
@@ -35,19 +37,20 @@ def upgrade() -> None:
         sa.Column("period", sa.Text, primary_key=True),
         sa.Column("tier", sa.Text, nullable=False),
         sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("dirty", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.Column("figures", JSONB),
         sa.Column("updated_at", sa.DateTime(timezone=True)),
+        schema=SCHEMA,
+    )
+    op.create_table(
+        "stats_marks",
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("region_code", sa.String(10), nullable=False),
+        sa.Column("period", sa.Text, nullable=False),
+        sa.Column("tier", sa.Text, nullable=False),
         sa.Column("trace", JSONB),
         schema=SCHEMA,
     )
-    op.create_index(
-        "region_stats_dirty",
-        "region_stats",
-        ["region_code", "period"],
-        schema=SCHEMA,
-        postgresql_where=sa.text("dirty"),
-    )
+    op.create_index("stats_marks_by_key", "stats_marks", ["region_code", "period"], schema=SCHEMA)
     op.create_table(
         "stats_changes",
         sa.Column("region_code", sa.String(10), primary_key=True),
@@ -61,6 +64,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("stats_changes", schema=SCHEMA)
+    op.drop_table("stats_marks", schema=SCHEMA)
     op.drop_table("region_stats", schema=SCHEMA)
     op.drop_table("counters", schema=SCHEMA)
     op.create_table(

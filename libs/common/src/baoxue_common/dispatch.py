@@ -24,6 +24,8 @@ BatchHandler = Callable[[Sequence[tuple[Any, Envelope]], UnitOfWork], Awaitable[
 
 # The SDK keeps 128 links per span by default; extracting more contexts would be work thrown away.
 MAX_LINKS = 128
+# A run from this many traces or fewer is applied one call per trace, each continuing its trace.
+MAX_TRACE_SPLITS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +144,10 @@ def _by_trace(run: Sequence[Delivery]) -> list[Sequence[Delivery]]:
     """A run cut where the trace changes, so each batch call continues its producers' trace.
 
     Records without a trace, or a run of one trace, stay one call; records of a key keep their order.
+    A run of many traces (more than `MAX_TRACE_SPLITS`) stays one call linking them: batching comes first.
     """
     ids = [_trace_id(d) for d in run]
-    if len(set(ids)) <= 1:
+    if not 1 < len(set(ids)) <= MAX_TRACE_SPLITS:
         return [run]
     parts: list[Sequence[Delivery]] = []
     start = 0

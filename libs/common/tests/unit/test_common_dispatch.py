@@ -11,7 +11,7 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from baoxue_common import dispatch
 from baoxue_common.consumer import Delivery, EventHandlers, batched
-from baoxue_common.dispatch import Dispatcher
+from baoxue_common.dispatch import MAX_TRACE_SPLITS, Dispatcher
 from baoxue_common.uow import UnitOfWork
 from baoxue_contracts import AbsenceRecorded, Envelope, Event, PresenceRecorded
 from opentelemetry import propagate, trace
@@ -128,7 +128,7 @@ def produced_under(tracer: trace.Tracer, name: str) -> tuple[trace.SpanContext, 
 async def test_a_lone_record_continues_its_trace_and_a_batch_links_to_each_record(spans: InMemorySpanExporter) -> None:
     producer = TracerProvider().get_tracer("producer")
     contexts, records = [], []
-    for day in (1, 2, 3):
+    for day in range(1, MAX_TRACE_SPLITS + 2):
         ctx, headers = produced_under(producer, f"send {day}")
         contexts.append(ctx)
         records.append(delivery(absence(day), 0, day, headers))
@@ -142,7 +142,30 @@ async def test_a_lone_record_continues_its_trace_and_a_batch_links_to_each_recor
     assert {(link.context.trace_id, link.context.span_id) for link in batch.links} == {
         (c.trace_id, c.span_id) for c in contexts
     }
-    assert batch.attributes is not None and batch.attributes["messaging.batch.message_count"] == 3
+    assert batch.attributes is not None and batch.attributes["messaging.batch.message_count"] == len(records)
+
+
+async def test_a_run_from_a_few_traces_is_applied_once_per_trace_each_continuing_it(
+    spans: InMemorySpanExporter,
+) -> None:
+    producer = TracerProvider().get_tracer("producer")
+    first, first_headers = produced_under(producer, "send 1")
+    second, second_headers = produced_under(producer, "send 2")
+    records = [
+        delivery(absence(1), 0, 1, first_headers),
+        delivery(absence(2), 0, 2, first_headers),
+        delivery(absence(3), 0, 3, second_headers),
+    ]
+    calls: list[int] = []
+
+    async def count(items: Sequence[tuple[Any, Envelope]], _: UnitOfWork) -> None:
+        calls.append(len(items))
+
+    await Dispatcher({AbsenceRecorded: [batched(count)]}, group_id="g").apply(records, UOW)
+    assert calls == [2, 1], "consecutive records of one trace stay one call, in order"
+    one, two = spans.get_finished_spans()
+    assert (one.context.trace_id, two.context.trace_id) == (first.trace_id, second.trace_id)
+    assert one.parent is not None and one.parent.span_id == first.span_id
 
 
 async def test_a_per_event_handler_runs_inside_a_span_continuing_the_producers_trace(

@@ -103,8 +103,9 @@ _LOCK_CHILDREN = sa.text(
     f"SELECT count(pg_advisory_xact_lock(b)) FROM (SELECT DISTINCT {_BUCKET.format(key='k')} AS b "
     "FROM unnest(CAST(:keys AS text[])) AS t(k) ORDER BY b) AS sorted_buckets"
 )
-Change = tuple[Row, str, str | None]
-"""An entry's new state (or last, when removed), the change, and the status before."""
+Change = tuple[Row, str, Row | None]
+"""An entry's new state (or last, when removed), the change, and the entry before (None when added)."""
+_HOUSEHOLD_BEFORE = sa.text(f"SELECT * FROM {T} WHERE child_key = ANY(CAST(:keys AS text[]))")
 
 
 async def apply_household_part(
@@ -124,17 +125,24 @@ async def apply_household_part(
     # The same per-child locks a pupil's events take (sorted: two parts never wait on each other in a cycle).
     await session.execute(_LOCK_CHILDREN, {"keys": sorted({*params["h"], *removed})})
     if children:
+        # What the register's entries were: an update changes their relations, which reporting counts by.
+        keys = [f"h:{h}" for h in params["h"]]
+        before = {
+            (r.county_code, r.child_key): _row(r) for r in await session.execute(_HOUSEHOLD_BEFORE, {"keys": keys})
+        }
         for r in await session.execute(_PUPILS_ON_REGISTER, params):
-            changes.append((_row(r), "updated", r.status))
+            changes.append((_row(r), "updated", _row(r)))  # on the register: nothing counted changes
         for r in await session.execute(_HOUSEHOLD_GONE, params):
-            changes.append((_row(r), "removed", r.status))
+            changes.append((_row(r), "removed", _row(r)))
         for r in await session.execute(_HOUSEHOLD_UPSERT, params | {"day": day}):
-            changes.append((_row(r), "added" if r.added else "updated", None if r.added else r.status))
+            row = _row(r)
+            was = None if r.added else before.get((row["county_code"], row["child_key"]), row)
+            changes.append((row, "added" if r.added else "updated", was))
     if removed:
         for r in await session.execute(_REMOVED_HOUSEHOLD, {"removed": list(removed)}):
-            changes.append((_row(r), "removed", r.status))
+            changes.append((_row(r), "removed", _row(r)))
         for r in await session.execute(_REMOVED_PUPILS, {"removed": list(removed)}):
-            changes.append((_row(r), "updated", r.status))
+            changes.append((_row(r), "updated", _row(r)))
     return changes
 
 

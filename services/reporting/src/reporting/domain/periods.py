@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -100,8 +101,9 @@ def parse_period(kind: PeriodKind, text: str) -> Period:
     return Period(kind, text, date(year, 2 * int(n) - 1, 1), 2)
 
 
+@functools.lru_cache(maxsize=4096)
 def period_of(kind: PeriodKind, day: date) -> Period:
-    """The period of a kind that contains `day`."""
+    """The period of a kind that contains `day` (cached: every counter delta asks)."""
     y, m = day.year, day.month
     if kind == "month":
         return parse_period(kind, f"{y}-{m:02d}")

@@ -75,8 +75,12 @@ def publisher_lock_key() -> int:
 async def take_marks(session: AsyncSession, limit: int) -> list[Mark]:
     """Delete and return the committed marks of up to `limit` figures, one per key (the latest change's trace)."""
     m = stats_marks.c
-    oldest = sa.select(m.region_code, m.period).order_by(m.id).limit(limit).subquery()
-    keys = sa.select(oldest.c.region_code, oldest.c.period).distinct()
+    keys = (
+        sa.select(m.region_code, m.period)
+        .group_by(m.region_code, m.period)
+        .order_by(sa.func.min(m.id))
+        .limit(limit)
+    )
     rows = await session.execute(
         sa.delete(stats_marks)
         .where(sa.tuple_(m.region_code, m.period).in_(keys))

@@ -29,11 +29,10 @@ from bench.reporting_consume import dirty_count, drain, inbox_count, pace_log, p
 from bench.reporting_data import PROVINCE, ProvinceSize, counties
 from bench.reporting_reads import province_counters_read, reads
 
-CONSUMER_VARIANTS: dict[str, dict[str, str]] = {
-    "service_defaults": {},  # as `baoxue serve` runs it: polls of up to 500 records
-    "max_records_2000": {"BAOXUE_CONSUMER_MAX_RECORDS": "2000"},
-    # the stats publisher held back (one figure a minute): the consumer's pace on its own
-    "publisher_held": {"BAOXUE_STATS_PUBLISH_BATCH": "1", "BAOXUE_STATS_PUBLISH_INTERVAL_MS": "60000"},
+CONSUMER_VARIANTS: dict[str, tuple[dict[str, str], int]] = {
+    "service_defaults": ({}, 1),  # as `baoxue serve` runs it: polls of up to 500 records
+    "max_records_2000": ({"BAOXUE_CONSUMER_MAX_RECORDS": "2000"}, 1),
+    "two_replicas": ({"BAOXUE_CONSUMER_MAX_RECORDS": "2000"}, 2),  # one consumer group, one database
 }
 DRAIN_S = 120  # how long the publisher may take to publish what a build or a backlog changed before the reads
 TARGETS = {"province_annual_s": 1.0, "stats_p99_ms": 20, "consumer_events_per_s": 20_000}
@@ -77,20 +76,23 @@ async def consume(database_url: str, data: Path, size: ReportingSize, say: Calla
         await ensure_topics(settings)
         section["publisher_after_build"] = await publish_build(database_url, data, broker.bootstrap, say)
         backlog = ProvinceSize(schools=size.backlog // 450, pupils_per_school=size.province.pupils_per_school)
-        for k, (variant, extra) in enumerate(CONSUMER_VARIANTS.items()):
+        for k, (variant, (extra, processes)) in enumerate(CONSUMER_VARIANTS.items()):
             first = size.province.schools + k * backlog.schools  # schools opened during the year: new codes
             produced_s = await produce_backlog(settings, backlog, first, size.backlog)
             say(f"reporting: {size.backlog:,} LedgerEntryChanged on ledger.v1 in {produced_s:.0f} s")
-            log = data / "logs" / f"reporting-bench-{variant}.log"
-            log.unlink(missing_ok=True)
             env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "BAOXUE_ENV": "test"}
             base = await inbox_count(database_url)
-            proc = ServiceProcess("reporting", free_port(), env | extra, log).start()
+            logs = [data / "logs" / f"reporting-bench-{variant}-{i}.log" for i in range(processes)]
+            for log in logs:
+                log.unlink(missing_ok=True)
+            procs = [ServiceProcess("reporting", free_port(), env | extra, log).start() for log in logs]
             try:
-                await proc.wait_healthy()
+                for proc in procs:
+                    await proc.wait_healthy()
                 dirty = await dirty_count(database_url)
                 got = await watch_inbox(database_url, base, size.backlog, 600, say)
-                got |= {"env": extra, "events": size.backlog, "pace_log_events_per_s": pace_log(log)}
+                got |= {"env": extra, "processes": processes, "events": size.backlog}
+                got |= {"pace_log_events_per_s": [pace_log(log) for log in logs]}
                 got |= {
                     "unpublished_figures_at_start": dirty,
                     "unpublished_figures_at_end": await dirty_count(database_url),
@@ -103,9 +105,10 @@ async def consume(database_url: str, data: Path, size: ReportingSize, say: Calla
                 if k == 0:
                     section["publisher_after_backlog"] = await drain(database_url, DRAIN_S, say)
                     token = issue_token("national", DEV_TOKEN_SECRET, ttl=timedelta(hours=1), user="bench")
-                    section["http"] = await reads(proc.url, token, size.stats_runs, size.report_runs, say)
+                    section["http"] = await reads(procs[0].url, token, size.stats_runs, size.report_runs, say)
             finally:
-                await asyncio.to_thread(proc.stop)
+                for proc in procs:
+                    await asyncio.to_thread(proc.stop)
     finally:
         broker.kill()
     return section

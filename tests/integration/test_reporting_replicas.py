@@ -206,14 +206,15 @@ async def test_one_publisher_at_a_time_publishes_each_mark_once(stack: Stack) ->
             await counters.mark_dirty(session, keys[:2])  # a second change of two of them, before publication
             await session.commit()
         passes = await asyncio.gather(*(publish_dirty(uow, date(2026, 11, 20), 100) for _ in range(3)))
-        published = sorted((p.region_code, p.version) for done in passes for p in done)
+        published = sorted((p.region_code, p.version) for done, _ in passes for p in done)
         assert published == [(code, 1) for code, _, _ in keys], "each figure once, by whichever pass held the lock"
         assert await scalar(url, "SELECT count(*) FROM reporting.stats_marks") == 0
         assert await scalar(url, "SELECT count(*) FROM reporting.outbox") == len(keys)
         async with sessions() as session:
             await counters.mark_dirty(session, keys[:1])
             await session.commit()
-        again = await publish_dirty(uow, date(2026, 11, 20), 100)
+        again, more = await publish_dirty(uow, date(2026, 11, 20), 100)
+        assert not more
         assert [(p.region_code, p.version) for p in again] == [(keys[0][0], 2)]
     finally:
         await engine.dispose()
@@ -233,7 +234,7 @@ async def test_the_daily_refresh_marks_only_current_periods(stack: Stack) -> Non
         async with sessions() as session:
             await counters.mark_dirty(session, current + past)
             await session.commit()
-        assert len(await publish_dirty(uow, day, 100)) == len(current + past)
+        assert len((await publish_dirty(uow, day, 100))[0]) == len(current + past)
         assert await refresh_current(uow, day) == len(current)
         marked = await scalar(url, "SELECT count(*) FROM reporting.stats_marks")
         assert marked == len(current), "only the current periods' figures move with the days"

@@ -72,15 +72,16 @@ def publisher_lock_key() -> int:
     return zlib.crc32(b"baoxue-stats-publisher:reporting")
 
 
-async def take_marks(session: AsyncSession, limit: int) -> list[Mark]:
-    """Delete and return the committed marks of up to `limit` figures, one per key (the latest change's trace)."""
+async def take_marks(session: AsyncSession, limit: int) -> tuple[list[Mark], bool]:
+    """Delete and return the committed marks of the keys among the `limit` oldest marks, one per key.
+
+    Each key keeps its latest change's trace. The flag says whether `limit` marks were there (more may wait).
+    """
     m = stats_marks.c
-    keys = (
-        sa.select(m.region_code, m.period)
-        .group_by(m.region_code, m.period)
-        .order_by(sa.func.min(m.id))
-        .limit(limit)
-    )
+    oldest = (await session.execute(sa.select(m.region_code, m.period).order_by(m.id).limit(limit))).all()
+    keys = sorted({(r.region_code, r.period) for r in oldest})
+    if not keys:
+        return [], False
     rows = await session.execute(
         sa.delete(stats_marks)
         .where(sa.tuple_(m.region_code, m.period).in_(keys))
@@ -91,7 +92,7 @@ async def take_marks(session: AsyncSession, limit: int) -> list[Mark]:
         key = (r.region_code, r.period)
         if key not in latest or r.id > latest[key][0]:
             latest[key] = (r.id, (r.region_code, r.period, r.tier, r.trace))
-    return [mark for _, mark in sorted(latest.values())]
+    return [mark for _, mark in sorted(latest.values())], len(oldest) == limit
 
 
 async def publish_marks(uow: UnitOfWork, marks: Sequence[Mark], today: date, now: datetime) -> list[Published]:
@@ -156,8 +157,8 @@ async def _next_versions(
     return {(r.region_code, r.period): int(r.version) for r in result}
 
 
-async def publish_dirty(uow_factory: UnitOfWorkFactory, today: date, limit: int) -> list[Published]:
-    """One pass: take up to `limit` marked figures, recompute, publish and commit them; return what was published.
+async def publish_dirty(uow_factory: UnitOfWorkFactory, today: date, limit: int) -> tuple[list[Published], bool]:
+    """One pass: take marked figures, recompute, publish and commit them; what was published, and whether more wait.
 
     Only one publisher of the schema works at a time (an advisory lock), so each key's versions are in order.
     """
@@ -170,11 +171,13 @@ async def publish_dirty(uow_factory: UnitOfWorkFactory, today: date, limit: int)
         return await _pass(uow_factory, today, limit, one_by_one=True)
 
 
-async def _pass(uow_factory: UnitOfWorkFactory, today: date, limit: int, *, one_by_one: bool) -> list[Published]:
+async def _pass(
+    uow_factory: UnitOfWorkFactory, today: date, limit: int, *, one_by_one: bool
+) -> tuple[list[Published], bool]:
     async with uow_factory() as uow:
         if not await uow.session.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(publisher_lock_key()))):
-            return []
-        marks = await take_marks(uow.session, limit)
+            return [], False
+        marks, more = await take_marks(uow.session, limit)
         now = datetime.now(UTC)
         if not one_by_one:
             done = await publish_marks(uow, marks, today, now) if marks else []
@@ -190,7 +193,7 @@ async def _pass(uow_factory: UnitOfWorkFactory, today: date, limit: int, *, one_
                     # Dropped, not retried for ever: the figures are published again with the region's next change.
                     log.error("stats publisher: figures of %s %s not published: %r", mark[0], mark[1], exc)
         await uow.commit()
-    return done
+    return done, more
 
 
 class StatsPublisher(Stoppable):
@@ -210,12 +213,12 @@ class StatsPublisher(Stoppable):
         """Publish until stopped; a failed pass is logged and tried again after the interval."""
         while not self.stopping:
             try:
-                done = await publish_dirty(self._uow, self._today(), self._batch_size)
+                done, more = await publish_dirty(self._uow, self._today(), self._batch_size)
             except Exception as exc:
                 log.warning("stats publisher: pass failed, retrying: %r", exc)
-                done = []
+                done, more = [], False
             self.published += len(done)
-            if len(done) < self._batch_size:
+            if not more:
                 await self._sleep_unless_stopped(self._interval_s)
 
 

@@ -14,7 +14,7 @@ from baoxue_common.runtime import ServiceRuntime
 from baoxue_contracts.topics import Tier
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from reporting import stats_stream
 from reporting.adapters.orm import region_stats, stats_marks
@@ -72,6 +72,14 @@ class RegionStats(BaseModel):
     as_of: datetime
     figures: dict[str, Figure]
     labels: dict[str, str]
+    pending: bool = Field(
+        default=False, description="The figures changed since this version: a newer one is being published."
+    )
+
+
+FreshQuery = Annotated[
+    bool, Query(description="Compute from the counters now instead of answering the last published version.")
+]
 
 
 def chosen_period(code: str, label: str | None, runtime: ServiceRuntime) -> Period:
@@ -88,24 +96,28 @@ def chosen_period(code: str, label: str | None, runtime: ServiceRuntime) -> Peri
 
 
 @router.get("/{region_code}", response_model=RegionStats, summary="Indicators of a region or school over a period")
-async def get_stats(request: Request, region_code: CodePath, _: Scoped, period: PeriodQuery = None) -> RegionStats:
+async def get_stats(
+    request: Request, region_code: CodePath, _: Scoped, period: PeriodQuery = None, fresh: FreshQuery = False
+) -> RegionStats:
+    """The last published version (one row read), or figures computed now when none is or `fresh` is asked."""
     runtime: ServiceRuntime = request.app.state.runtime
     chosen = chosen_period(region_code, period, runtime)
     s, m = region_stats.c, stats_marks.c
-    pending = sa.exists().where(m.region_code == region_code, m.period == chosen.label)
+    marked = sa.exists().where(m.region_code == region_code, m.period == chosen.label)
     async with runtime.uow() as uow:
         row = (
             await uow.session.execute(
-                sa.select(s.version, pending.label("pending"), s.figures, s.updated_at).where(
+                sa.select(s.version, marked.label("pending"), s.figures, s.updated_at).where(
                     s.region_code == region_code, s.period == chosen.label
                 )
             )
         ).one_or_none()
-        if row is not None and not row.pending and row.figures is not None:
+        pending = bool(row is not None and row.pending)
+        if row is not None and row.figures is not None and not fresh:
             values, as_of = dict(row.figures), row.updated_at
-        else:  # changed since last published, or never: computed from the committed counters
+        else:  # never published, or asked fresh: computed from the committed counters
             values = await region_figures(uow.session, region_code, chosen, runtime.clock.today())
-            as_of = datetime.now(UTC)
+            as_of, pending = datetime.now(UTC), False
         name = await region_label(uow.session, region_code)
     return RegionStats(
         region_code=region_code,
@@ -116,6 +128,7 @@ async def get_stats(request: Request, region_code: CodePath, _: Scoped, period: 
         as_of=as_of,
         figures=values,
         labels=labels_of(values),
+        pending=pending,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -220,11 +220,6 @@ class StatsPublisher(Stoppable):
             self.published += len(done)
             if not more:
                 await self._sleep_unless_stopped(self._interval_s)
-
-
-def figures_json(values: Mapping[str, Any]) -> dict[str, Figure]:
-    """Figures read back from a JSONB column."""
-    return {str(k): v for k, v in values.items()}
 
 
 async def refresh_current(uow_factory: UnitOfWorkFactory, day: date) -> int:

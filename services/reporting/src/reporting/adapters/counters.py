@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,18 +76,6 @@ async def read(session: AsyncSession, regions: Sequence[str], period: Period) ->
     return out
 
 
-async def regions_under(session: AsyncSession, prefix: str, length: int = 6) -> list[str]:
-    """The region codes with counters that start with `prefix` and have `length` characters."""
-    c = counters.c
-    found = await session.scalars(
-        sa.select(c.region_code)
-        .where(c.region_code.startswith(prefix, autoescape=True), sa.func.length(c.region_code) == length)
-        .distinct()
-        .order_by(c.region_code)
-    )
-    return list(found)
-
-
 async def mark_dirty(session: AsyncSession, keys: Iterable[tuple[str, str, str]]) -> None:
     """Mark (region, period, tier) figures as changed; the publisher recomputes them.
 
@@ -104,8 +91,3 @@ async def mark_dirty(session: AsyncSession, keys: Iterable[tuple[str, str, str]]
     await session.execute(
         _MARK, {"region_code": regions, "period": periods, "tier": tiers, "trace": json.dumps(trace) if trace else None}
     )
-
-
-def months_between(first: date, last: date) -> int:
-    """How many months from `first`'s to `last`'s, both counted."""
-    return (last.year - first.year) * 12 + last.month - first.month + 1

@@ -22,8 +22,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from reporting.adapters.bulk import any_of, upsert
 from reporting.adapters.orm import cases, orders, verifications
-from reporting.domain.metrics import Delta
-from reporting.feeds import Today, apply, group_dims, spread
+from reporting.domain.metrics import Delta, group_dims
+from reporting.feeds import Today, apply, spread
 
 ORDER = "order_to_correct"
 BEYOND_ORDER = frozenset({"judicial_document", "legal_action"})

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from reporting.adapters.bulk import any_of, upsert
 from reporting.adapters.orm import attendance_days, calendars, pupils, schools
-from reporting.domain.metrics import Delta, regions_of
+from reporting.domain.metrics import Delta, group_dims, regions_of
 from reporting.domain.periods import month_of
 
 Today = Callable[[], date]
@@ -41,12 +41,6 @@ def spread(out: Counter[Delta], county: str, school: str | None, day: date, key:
     metric, dim = key
     for region in regions_of(county, school):
         out[(region, month_of(day), metric, dim)] += n
-
-
-def group_dims(groups: Iterable[str]) -> list[str]:
-    """The total and the priority-group breakdowns of a count (no poverty flag known)."""
-    found = list(groups)
-    return ["", *(f"g:{g}" for g in found), *(["priority"] if found else [])]
 
 
 async def apply(uow: UnitOfWork, moved: Counter[Delta], today: Today) -> None:

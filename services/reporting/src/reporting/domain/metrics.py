@@ -126,14 +126,15 @@ class State:
         return self.sources or ((self.source,) if self.source else ())
 
 
+def group_dims(groups: Iterable[str], poverty: bool = False) -> list[str]:
+    """The total and the breakdowns of a count of people: each priority group, any group, poverty."""
+    found = list(groups)
+    return ["", *(f"g:{g}" for g in found), *(["priority"] if found else []), *(["poverty"] if poverty else [])]
+
+
 def people_dims(state: State) -> list[str]:
-    """The total and the breakdowns every count of people has: each priority group, any group, poverty."""
-    dims = ["", *(f"g:{g}" for g in state.groups)]
-    if state.groups:
-        dims.append("priority")
-    if state.poverty_household:
-        dims.append("poverty")
-    return dims
+    """The breakdowns every count of an entry's people has."""
+    return group_dims(state.groups, state.poverty_household)
 
 
 def is_primary(state: State) -> bool:

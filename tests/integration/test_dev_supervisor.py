@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 from baoxue_common.devstack import free_port, port_is_open
-from baoxue_common.services import SERVICES
+from baoxue_common.services import DEPLOYABLES as SERVICES
 
 from tests.integration.conftest import DATA
 

@@ -1,4 +1,4 @@
-"""The four services: names, packages, schemas and default ports, in one place."""
+"""The four services and the console: names, packages, schemas and default ports, in one place."""
 
 from __future__ import annotations
 
@@ -32,10 +32,17 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 
+CONSOLE = ServiceSpec("console", "console", 8005)
+"""The caseworkers' web console: no events of its own, only its accounts (schema `console`)."""
+
+DEPLOYABLES: tuple[ServiceSpec, ...] = (*SERVICES, CONSOLE)
+"""What `baoxue serve`, `baoxue migrate --all` and `make dev` run: the four services and the console."""
+
+
 def service(name: str) -> ServiceSpec:
-    """Look a service up by name or package; raise KeyError with the known names."""
-    for spec in SERVICES:
+    """Look a deployable up by name or package; raise KeyError with the known names."""
+    for spec in DEPLOYABLES:
         if name in (spec.name, spec.package):
             return spec
-    known = ", ".join(s.name for s in SERVICES)
+    known = ", ".join(s.name for s in DEPLOYABLES)
     raise KeyError(f"unknown service {name!r}; known: {known}")

@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     # Reporting's stats publisher: how often it looks for changed figures, and how many rows a pass publishes.
     stats_publish_interval_ms: int = Field(default=200, ge=5, le=60_000)
     stats_publish_batch: int = Field(default=200, ge=1, le=10_000)
+    # The console calls the four services over HTTP (in compose, all four through the gateway's one origin).
+    console_attendance_ingest_url: str = "http://127.0.0.1:8001"
+    console_verification_url: str = "http://127.0.0.1:8002"
+    console_ledger_url: str = "http://127.0.0.1:8003"
+    console_reporting_url: str = "http://127.0.0.1:8004"
+    console_session_hours: int = Field(default=8, ge=1, le=24 * 30, description="a sign-in lasts this long idle")
+    console_token_minutes: int = Field(default=5, ge=1, le=60, description="life of the tokens the console mints")
+    console_lockout_failures: int = Field(default=5, ge=1, le=100, description="failed sign-ins before a lock-out")
+    console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
     def pii_cipher(self) -> PiiCipher:
         """The cipher of personal data: SM4-GCM under the configured keys."""

@@ -1,11 +1,11 @@
-"""The `baoxue` command: tokens, migrations, topics, serving one service, the dev stack, contracts, PII keys."""
+"""The `baoxue` command: tokens, migrations, topics, serving one service, the dev stack, contracts, PII keys, users."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from baoxue_common.cli import contracts, dev, ledger, ops, pii, token, verification
+from baoxue_common.cli import contracts, dev, ledger, ops, pii, token, user, verification
 from baoxue_common.devstack import DevstackMissing
 from baoxue_common.errors import ProblemError
 from baoxue_common.settings import SettingsError
@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     pii.register(commands)
     verification.register(commands)
     ledger.register(commands)
+    user.register(commands)
     args = parser.parse_args(argv)
     try:
         code = args.run(args)

@@ -13,20 +13,20 @@ from baoxue_common.auth import issue_token
 from baoxue_common.devstack import Broker, ServiceProcess, Supervisor, ensure_database, start_postgres, stop_all
 from baoxue_common.kafka import ensure_topics
 from baoxue_common.migrations import migrate_async
-from baoxue_common.services import SERVICES
+from baoxue_common.services import DEPLOYABLES, SERVICES
 from baoxue_common.settings import get_settings
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the dev command."""
-    d = commands.add_parser("dev", help="run broker, database and the four services locally until Ctrl-C")
+    d = commands.add_parser("dev", help="run broker, database, the four services and the console locally until Ctrl-C")
     d.add_argument("--data-dir", default=".data", help="where PostgreSQL data and logs live (default .data)")
     d.add_argument("--broker-port", type=int, default=9092)
     d.add_argument(
         "--port-base",
         type=int,
         default=8000,
-        help="services listen on base+1 .. base+4 (default 8000: attendance-ingest 8001 ... reporting 8004)",
+        help="services listen on base+1 .. base+5 (default 8000: attendance-ingest 8001 ... console 8005)",
     )
     d.set_defaults(run=lambda args: asyncio.run(_dev(args)))
 
@@ -70,19 +70,22 @@ async def _dev(args: argparse.Namespace) -> int:
         settings = get_settings()
         created = await ensure_topics(settings)
         say(f"topics: {len(created)} created")
-        for spec in SERVICES:
+        for spec in DEPLOYABLES:
             await migrate_async(spec, env["DATABASE_URL"])
-        say("migrations: all four schemas at head")
+        say("migrations: every schema at head (four services and the console)")
+        for spec in SERVICES:  # the console calls the services where this run puts them
+            env[f"BAOXUE_CONSOLE_{spec.package.upper()}_URL"] = f"http://127.0.0.1:{args.port_base + spec.port - 8000}"
         services = [
             ServiceProcess(s.name, args.port_base + s.port - 8000, env, data / "logs" / f"{s.name}.log").start()
-            for s in SERVICES
+            for s in DEPLOYABLES
         ]
         await asyncio.gather(*(s.wait_healthy() for s in services))
         token = issue_token("admin", settings.token_secret, ttl=timedelta(days=1))
         print()
         for proc in services:
             print(f"  {proc.name:<18} {proc.url}   (pid {proc.pid}, logs: {proc.log_path})")
-        print(f"\n  admin token (1 day): {token}\n")
+        print(f"\n  admin token (1 day): {token}")
+        print(f"  console (sign in; add users with `baoxue user add`): {services[-1].url}/\n")
         say("running; a service that dies is restarted; press Ctrl-C to stop")
         await Supervisor(services, say).run(_stop_on_signals())
         return 0

@@ -9,10 +9,10 @@ from types import FrameType
 
 from baoxue_common.kafka import ensure_topics
 from baoxue_common.migrations import migrate
-from baoxue_common.services import SERVICES, service
+from baoxue_common.services import DEPLOYABLES, service
 from baoxue_common.settings import Settings, get_settings
 
-SERVICE_NAMES = [s.name for s in SERVICES]
+SERVICE_NAMES = [s.name for s in DEPLOYABLES]
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,7 +27,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     s = commands.add_parser("serve", help="run one service (uvicorn)")
     s.add_argument("service", choices=SERVICE_NAMES)
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=None, help="default: the service's own port (8001-8004)")
+    s.add_argument("--port", type=int, default=None, help="default: the service's own port (8001-8005)")
     s.add_argument("--migrate", action="store_true", help="upgrade its schema first")
     s.set_defaults(run=_serve)
 
@@ -44,7 +44,7 @@ def _migrate(args: argparse.Namespace) -> int:
         print("baoxue migrate: name a service or pass --all", file=sys.stderr)
         return 2
     url = require_database(get_settings())
-    for spec in SERVICES if args.all else [service(args.service)]:
+    for spec in DEPLOYABLES if args.all else [service(args.service)]:
         migrate(spec, url)
         print(f"migrated {spec.name} (schema {spec.schema})")
     return 0

@@ -1,0 +1,1 @@
+"""The console's tables and its clients of the four services."""

@@ -1,0 +1,1 @@
+"""The console's web pages: thin routes that call the services and render templates."""

@@ -134,3 +134,21 @@ class AccountStore:
             query = query.where(audit_log.c.username == username)
         async with self.engine.connect() as conn:
             return [dict(r._mapping) for r in await conn.execute(query)]
+
+    async def audit_page(
+        self, *, offset: int, limit: int, username: str | None = None, action: str | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of the audit log, newest first, with the total of lines that match."""
+        where = [
+            c
+            for c in (
+                audit_log.c.username == username if username else None,
+                audit_log.c.action == action if action else None,
+            )
+            if c is not None
+        ]
+        query = sa.select(audit_log).where(*where).order_by(audit_log.c.id.desc()).offset(offset).limit(limit)
+        async with self.engine.connect() as conn:
+            total = (await conn.execute(sa.select(sa.func.count()).select_from(audit_log).where(*where))).scalar_one()
+            rows = [dict(r._mapping) for r in await conn.execute(query)]
+        return int(total), rows

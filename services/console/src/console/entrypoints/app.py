@@ -19,11 +19,12 @@ from starlette.exceptions import HTTPException
 
 from console.adapters.services_api import ServiceError
 from console.bootstrap import SPEC, STATIC_DIR, bootstrap
-from console.entrypoints import auth_routes, cases, county, region, school
+from console.entrypoints import admin, auth_routes, cases, county, region, school
 from console.entrypoints.deps import PageError, SignInRequired, current_session, render
+from console.entrypoints.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
-ROUTERS = (auth_routes.router, county.router, cases.router, school.router, region.router)
+ROUTERS = (auth_routes.router, county.router, cases.router, school.router, region.router, admin.router)
 
 
 @asynccontextmanager
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_error_pages(app)
+    app.add_middleware(SecurityHeaders)
     prefer_stable_http_semconv()
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,static")
     return app

@@ -26,6 +26,9 @@ def _safe_next(target: str | None) -> str | None:
     """Only a path of this site (no scheme, no host) is a place to go after signing in."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return None
+    # Browsers read a backslash as a slash and drop tabs and newlines: "/<backslash>evil.example" leaves the site.
+    if "\\" in target or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
     parts = urlsplit(target)
     return None if parts.scheme or parts.netloc else target
 

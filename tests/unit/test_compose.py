@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from baoxue_common.services import SERVICES
+from baoxue_common.services import CONSOLE, DEPLOYABLES, SERVICES
 from baoxue_common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,7 @@ DEPLOY = ROOT / "deploy"
 GRAFANA = DEPLOY / "grafana"
 DASHBOARDS = GRAFANA / "dashboards"
 APP_NAMES = [s.name for s in SERVICES]
+DEPLOYED = [s.name for s in DEPLOYABLES]  # the four services and the console
 SECRET = "t" * 48
 
 
@@ -104,7 +105,7 @@ def healthcheck_enabled(service: dict[str, Any]) -> bool:
 
 
 def test_every_service_of_the_code_is_deployed_with_its_command(services: dict[str, dict[str, Any]]) -> None:
-    for spec in SERVICES:
+    for spec in DEPLOYABLES:
         svc = services.get(spec.name)
         assert svc is not None, f"{spec.name} is not in docker-compose.yml"
         argv = command_argv(svc)
@@ -116,7 +117,7 @@ def test_every_service_of_the_code_is_deployed_with_its_command(services: dict[s
         assert all(ip == "127.0.0.1" for ip, _, _ in published_ports(svc)), "the gateway is the only front door"
 
 
-@pytest.mark.parametrize("name", [*APP_NAMES, "baoxue-init"])
+@pytest.mark.parametrize("name", [*DEPLOYED, "baoxue-init"])
 def test_the_settings_compose_passes_are_settings_the_code_reads_and_start(
     services: dict[str, dict[str, Any]], name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,7 +152,7 @@ def test_depends_on_targets_exist_and_their_conditions_can_be_met(services: dict
                 assert healthcheck_enabled(services[dep]), f"{name} waits for {dep} healthy; {dep} has no check"
             if condition == "service_completed_successfully":
                 assert services[dep].get("restart", "no") == "no", f"{dep} is a one-shot: restart: 'no'"
-    for name in APP_NAMES:  # migrations and topics exist before a service starts
+    for name in DEPLOYED:  # migrations and topics exist before a service (or the console) starts
         assert depends_on(services[name]).get("baoxue-init") == "service_completed_successfully"
     script = " ".join(command_argv(services["baoxue-init"]))
     assert "baoxue migrate --all" in script and "baoxue topics create" in script
@@ -188,15 +189,35 @@ def test_database_url_and_kafka_listener_match_their_servers(services: dict[str,
     assert kafka["KAFKA_LOG_DIRS"] in [t for _, t in volumes(services["kafka"])], "Kafka's data must be on a volume"
 
 
+def test_the_console_calls_each_service_where_compose_runs_it(
+    services: dict[str, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    console = services[CONSOLE.name]
+    env = environment(console)
+    for spec in SERVICES:
+        url = urlsplit(env[f"BAOXUE_CONSOLE_{spec.package.upper()}_URL"])
+        port = int(command_argv(services[spec.name])[-1])
+        assert (url.scheme, url.hostname, url.port) == ("http", spec.name, port), f"the console's {spec.name} URL"
+        assert depends_on(console).get(spec.name), f"the console starts after {spec.name}"
+    assert depends_on(services["gateway"]).get(CONSOLE.name), "the gateway's / is the console"
+    assert env["BAOXUE_ENV"] == "production", "Secure session cookies outside development"
+    assert "static" in env["OTEL_PYTHON_FASTAPI_EXCLUDED_URLS"].split(","), "no span per stylesheet"
+
+
 # --------------------------------------------------------------------------- Dockerfile
 
 
-def final_stage() -> list[tuple[str, str]]:
+def instructions() -> list[tuple[str, str]]:
+    """The Dockerfile's instructions (continuation lines joined), comments left out."""
     text = re.sub(r"\\\n", " ", DOCKERFILE.read_text(encoding="utf-8"))
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    instructions = [(line.partition(" ")[0].upper(), line.partition(" ")[2].strip()) for line in lines]
-    last_from = max(i for i, (op, _) in enumerate(instructions) if op == "FROM")
-    return instructions[last_from:]
+    return [(line.partition(" ")[0].upper(), line.partition(" ")[2].strip()) for line in lines]
+
+
+def final_stage() -> list[tuple[str, str]]:
+    every = instructions()
+    last_from = max(i for i, (op, _) in enumerate(every) if op == "FROM")
+    return every[last_from:]
 
 
 def test_the_image_runs_compose_commands_as_non_root_and_checks_health(services: dict[str, dict[str, Any]]) -> None:
@@ -206,6 +227,12 @@ def test_the_image_runs_compose_commands_as_non_root_and_checks_health(services:
     # An ENTRYPOINT would be prepended to compose's `command: baoxue serve ...`.
     assert not [rest for op, rest in stage if op == "ENTRYPOINT"]
     port = int(command_argv(services[APP_NAMES[0]])[-1])
+    assert {int(command_argv(services[name])[-1]) for name in DEPLOYED} == {port}, "one image, one port"
+    built = " ".join(rest for op, rest in instructions() if op == "RUN")
+    imported = re.search(r'python -c "import (baoxue_common[\w, ]+)"', built)
+    assert imported, "the build imports the packages it installed"
+    assert {spec.package for spec in DEPLOYABLES} <= {m.strip() for m in imported[1].split(",")}
+    assert "templates/base.html" in built and "static/htmx.min.js" in built, "the console's files are in the wheel"
     assert str(port) in " ".join(rest for op, rest in stage if op == "EXPOSE").split()
     assert f"127.0.0.1:{port}/healthz" in [rest for op, rest in stage if op == "HEALTHCHECK"][-1]
     ignored = {line.strip().rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}

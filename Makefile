@@ -20,14 +20,21 @@ install: $(STAMP) ## create the virtualenv and install everything
 dev: install ## run PostgreSQL, the broker and the four services until Ctrl-C
 	$(BIN)/baoxue dev
 
+# The browser tests need Debian's chromium and chromium-driver; without them they are skipped, and said so.
+BROWSER_CHECK = { command -v chromium || command -v chromium-browser || command -v google-chrome; } >/dev/null 2>&1 \
+	&& command -v chromedriver >/dev/null 2>&1 \
+	|| echo "browser tests will be skipped: no Chromium and chromedriver here (apt-get install chromium chromium-driver fonts-noto-cjk runs them)"
+
 # pytest exits 5 when it collects no test: that fails the target, as any other failure does.
 test: install ## unit and integration tests (integration starts a real broker and database)
+	@$(BROWSER_CHECK)
 	$(PYTEST)
 
 unit: install
 	$(PYTEST) -m "not integration"
 
 integration: install
+	@$(BROWSER_CHECK)
 	$(PYTEST) -m integration
 
 lint: install

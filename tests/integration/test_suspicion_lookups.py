@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 from baoxue_common.devstack import ServiceProcess
+from baoxue_common.testing import national_id
 
 from tests.integration.conftest import Stack
 from tests.integration.roll_support import auth
@@ -17,11 +18,13 @@ from tests.integration.test_verifications import outcome_url
 COUNTY = "140222"  # 天镇县, Datong: no other service test's county
 
 
-def finding(name: str, found_on: str) -> dict[str, Any]:
-    """A child found out of school (a field suspect with a verification at once)."""
+def finding(seq: int, found_on: str) -> dict[str, Any]:
+    """A child found out of school, with an ID number (a field suspect with a verification at once)."""
+    born = date(2016, 4, 1)
     return {
-        "name": name,
-        "birth_date": "2016-04-01",
+        "national_id": national_id(COUNTY, born, seq),
+        "name": f"实地儿童{seq}",
+        "birth_date": born.isoformat(),
         "finding": "no_student_record",
         "address": "某村3组",
         "found_on": found_on,
@@ -39,9 +42,9 @@ async def test_a_suspects_verification_and_case_are_found_by_its_suspicion_id(
         httpx.AsyncClient(base_url=services["ledger"].url, timeout=30) as ledger,
     ):
         ids = []
-        for name in ("甲童", "乙童"):
+        for seq in (1, 2):
             r = await verification.post(
-                f"/v1/counties/{COUNTY}/field-findings", headers=county, json=finding(name, today.isoformat())
+                f"/v1/counties/{COUNTY}/field-findings", headers=county, json=finding(seq, today.isoformat())
             )
             assert r.status_code == 201, r.text
             ids.append(r.json()["suspicion_id"])

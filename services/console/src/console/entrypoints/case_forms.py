@@ -35,6 +35,34 @@ STEP_DONE: dict[str, str] = {
     "transfer-reject": "已拒绝移交",
 }
 LIST_FIELDS = frozenset({"others"})
+FIELD_WORDS = {
+    "date": "日期",
+    "deadline": "改正期限",
+    "issued_by": "发出单位",
+    "level": "措施",
+    "by": "劝返人",
+    "method": "方式",
+    "outcome": "结论",
+    "note": "说明",
+    "school_code": "学校代码",
+    "placement": "安置方式",
+    "main": "主要原因",
+    "others": "其他原因",
+    "name": "姓名",
+    "role": "所属",
+    "phone": "电话",
+    "reason": "理由",
+    "to_county_code": "接收县（区）代码",
+    "cause": "辍学原因",
+    "verified_by": "核查人",
+    "verified_on": "核查日期",
+}
+MESSAGE_WORDS = {
+    "Field required": "必须填写",
+    "a cleared suspect needs a reason": "排除疑似须选择排除理由",
+    "a cause is given only with confirmed_dropout": "只有确认辍学时才填写辍学原因",
+    "a reason is given only with cleared": "只有排除疑似时才选择排除理由",
+}
 OUTCOME_FIELDS = ("outcome", "reason", "cause", "note", "verified_by", "verified_on")
 
 
@@ -50,6 +78,18 @@ def body_of(form: Mapping[str, Any], fields: tuple[str, ...], lists: Any = None)
         if value:
             body[name] = value
     return body
+
+
+def problem_words(problems: list[str]) -> list[str]:
+    """A service's 'field: message' lines with the field, and the messages it is known to send, in Chinese."""
+    shown = []
+    for line in problems:
+        field, sep, message = line.partition(": ")
+        if not sep:
+            field, message = "", line
+        words = MESSAGE_WORDS.get(message, message)
+        shown.append(f"{FIELD_WORDS.get(field, field)}：{words}" if field else words)
+    return shown
 
 
 def case_step(step: str) -> tuple[str, str, tuple[str, ...]]:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.adapters.services_api import ServiceError, UserApi
-from console.entrypoints.case_forms import STEP_DONE, body_of, case_step
+from console.entrypoints.case_forms import STEP_DONE, body_of, case_step, problem_words
 from console.entrypoints.deps import ActingSession, Api, CurrentSession, PageError, Session, render
 
 router = APIRouter(tags=["cases"])
@@ -101,7 +101,7 @@ async def case_step_post(request: Request, case_id: UUID, step: str, session: Ac
             "cases/case.html",
             status=exc.status,
             error=exc.message,
-            problems=exc.problems,
+            problems=problem_words(exc.problems),
             failed_step=step,
             **context,
         )

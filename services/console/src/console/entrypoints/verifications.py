@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from console.adapters.services_api import ServiceError, UserApi
-from console.entrypoints.case_forms import outcome_body
+from console.entrypoints.case_forms import outcome_body, problem_words
 from console.entrypoints.deps import ActingSession, Api, CurrentSession, PageError, Session, ensure_region, render
 
 router = APIRouter(tags=["verifications"])
@@ -111,7 +111,7 @@ async def record_outcome(request: Request, verification_id: UUID, session: Actin
             county=county,
             v=shown,
             error=exc.message,
-            problems=exc.problems,
+            problems=problem_words(exc.problems),
             **form_context(session, today),
         )
     return render(request, session, "verifications/recorded.html", county=county, v=done)
@@ -129,6 +129,8 @@ async def suspect_case(
     if cases:
         return RedirectResponse(f"/cases/{cases[0]['case_id']}", status_code=303)
     suspects = (await api.get("ledger", f"{ledgers}/suspected", params))["items"]
+    if not suspects:  # a cleared suspect is left out of the ledger unless asked for
+        suspects = (await api.get("ledger", f"{ledgers}/suspected", params | {"status": "cleared"}))["items"]
     if not suspects:
         raise PageError(404, f"未找到该疑似辍学对象的个案（{suspicion_id}）")
     return render(request, session, "verifications/pending_case.html", county=code, entry=suspects[0])

@@ -85,7 +85,7 @@ def open_verification(driver: WebDriver, base: str, suspicion_id: str, shots: Sh
     """From the suspected ledger to the suspect's verification page."""
     driver.get(f"{base}/counties/{COUNTY}/ledgers/suspected")
     try:
-        find(driver, f'a.verify-link[href="/suspicions/{suspicion_id}/verification"]', seconds=5)
+        find(driver, f'a.verify-link[href="/suspicions/{suspicion_id}/verification"]', seconds=2)
     except TimeoutException:
         # TODO(after merging H1's ledger pages): remove this fallback; the suspected ledger has the verify link.
         driver.get(f"{base}/suspicions/{suspicion_id}/verification")
@@ -108,6 +108,8 @@ async def test_a_caseworker_takes_a_child_from_suspect_to_return_and_an_approver
 
     # The caseworker confirms the dropout, with a cause.
     sign_in(driver, base, "yg-caseworker")
+    assert driver.current_url.endswith(f"/counties/{COUNTY}")
+    shots("county-home")
     open_verification(driver, base, suspicion_id, shots)
     assert "待核查" in text_of(driver, ".v-status")
     fill(driver, {"outcome": "confirmed_dropout", "cause": "family_poverty", "note": "家访核实，已外出"})

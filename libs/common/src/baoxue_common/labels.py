@@ -64,3 +64,66 @@ ABSENCE_LABELS: dict[str, str] = {
     "late": "迟到",
     "left_early": "早退",
 }
+# The console's case and verification pages (工作台: 核查与劝返).
+METHOD_LABELS: dict[str, str] = {
+    "home_visit": "入户家访",
+    "phone": "电话联系",
+    "meeting": "约谈",
+    "legal_notice": "送达法律告知",
+}
+ATTEMPT_OUTCOME_LABELS: dict[str, str] = {
+    "refused": "拒绝返校",
+    "agreed": "同意返校",
+    "unreachable": "联系不上",
+    "other": "其他",
+}
+ASSIGNEE_ROLE_LABELS: dict[str, str] = {
+    "school": "学校",
+    "township": "乡镇",
+    "county": "县级",
+    "village": "村(居)委会",
+}
+PLACEMENT_LABELS: dict[str, str] = {
+    "regular": "普通学校就读",
+    "special_school": "特殊教育学校",
+    "vocational": "职业学校",
+    "home_education": "送教上门",
+}
+CASE_STATUS_LABELS: dict[str, str] = {
+    "open": "劝返中",
+    "returned": "已返校（巩固期）",
+    "closure_proposed": "待销号审核",
+    "closed": "已销号",
+}
+VERIFICATION_STATUS_LABELS: dict[str, str] = {"open": "待核查", "overdue": "已逾期", "done": "已核查"}
+OUTCOME_LABELS: dict[str, str] = {"confirmed_dropout": "确认辍学", "cleared": "排除疑似"}
+VERIFIER_LABELS: dict[str, str] = {"school": "学校核查", "county": "县级核查"}
+TRANSFER_STATUS_LABELS: dict[str, str] = {"pending": "待接收", "accepted": "已接收", "rejected": "已拒绝"}
+EVENT_LABELS: dict[str, str] = {
+    "StudentEnrolled": "入学注册",
+    "StudentUpdated": "学籍信息变更",
+    "StudentLeft": "离开花名册",
+    "TransferRequested": "申请转学",
+    "TransferCompleted": "转学完成",
+    "AbsenceRecorded": "缺勤记录",
+    "PresenceRecorded": "出勤记录",
+    "EarlyWarningRaised": "家访预警",
+    "ReviewRaised": "长期请假复核",
+    "SuspectedDropoutFlagged": "列为疑似辍学",
+    "VerificationAssigned": "分派核查",
+    "VerificationOverdue": "核查逾期",
+    "SuspicionCleared": "排除疑似",
+    "DropoutConfirmed": "确认辍学并立案",
+    "PersuasionAttemptRecorded": "劝返记录",
+    "CaseEscalated": "劝返措施升级",
+    "CaseCauseRecorded": "登记辍学原因",
+    "ReturnConfirmed": "确认返校",
+    "CaseClosureProposed": "提请销号",
+    "CaseClosureRejected": "销号被驳回",
+    "CaseClosed": "销号",
+    "CaseReopened": "个案重新开启",
+    "CaseTransferRequested": "申请移交他县",
+    "CaseTransferAccepted": "他县接收移交",
+    "CaseTransferRejected": "他县拒绝移交",
+    "HouseholdRegisterChanged": "户籍信息变更",
+}

@@ -175,11 +175,19 @@ async def view(uow: UnitOfWork, row: Any) -> dict[str, Any]:
 
 
 async def list_verifications(
-    uow: UnitOfWork, county: str, status: str | None, *, limit: int, offset: int
+    uow: UnitOfWork,
+    county: str,
+    status: str | None,
+    *,
+    limit: int,
+    offset: int,
+    suspicion_id: uuid.UUID | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """A page of the county's verifications, due first."""
+    """A page of the county's verifications (of one suspect if asked), due first."""
     async with uow:
-        total, rows = await vrepo.page(uow.session, county, status, limit=limit, offset=offset)
+        total, rows = await vrepo.page(
+            uow.session, county, status, limit=limit, offset=offset, suspicion_id=suspicion_id
+        )
         return total, [await view(uow, r) for r in rows]
 
 

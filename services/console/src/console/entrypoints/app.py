@@ -19,12 +19,21 @@ from starlette.exceptions import HTTPException
 
 from console.adapters.services_api import ServiceError
 from console.bootstrap import SPEC, STATIC_DIR, bootstrap
-from console.entrypoints import admin, auth_routes, cases, county, region, school
+from console.entrypoints import admin, auth_routes, cases, county, region, school, timeline, verifications
 from console.entrypoints.deps import PageError, SignInRequired, current_session, render
 from console.entrypoints.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
-ROUTERS = (auth_routes.router, county.router, cases.router, school.router, region.router, admin.router)
+ROUTERS = (
+    auth_routes.router,
+    county.router,
+    cases.router,
+    verifications.router,
+    timeline.router,
+    school.router,
+    region.router,
+    admin.router,
+)
 
 
 @asynccontextmanager

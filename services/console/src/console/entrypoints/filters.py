@@ -7,12 +7,22 @@ from typing import Any
 
 from baoxue_common.labels import (
     ABSENCE_LABELS,
+    ASSIGNEE_ROLE_LABELS,
+    ATTEMPT_OUTCOME_LABELS,
+    CASE_STATUS_LABELS,
     CAUSE_LABELS,
     CLEAR_LABELS,
     CLOSE_LABELS,
     ESCALATION_LABELS,
+    EVENT_LABELS,
     GROUP_LABELS,
+    METHOD_LABELS,
+    OUTCOME_LABELS,
+    PLACEMENT_LABELS,
     SOURCE_LABELS,
+    TRANSFER_STATUS_LABELS,
+    VERIFICATION_STATUS_LABELS,
+    VERIFIER_LABELS,
 )
 from baoxue_common.regions import region_name
 from jinja2 import Environment
@@ -25,6 +35,17 @@ LABELS: dict[str, dict[str, str]] = {
     "escalation": ESCALATION_LABELS,
     "group": GROUP_LABELS,
     "source": SOURCE_LABELS,
+    # the case and verification pages (H2)
+    "assignee_role": ASSIGNEE_ROLE_LABELS,
+    "attempt_outcome": ATTEMPT_OUTCOME_LABELS,
+    "case_status": CASE_STATUS_LABELS,
+    "event": EVENT_LABELS,
+    "method": METHOD_LABELS,
+    "outcome": OUTCOME_LABELS,
+    "placement": PLACEMENT_LABELS,
+    "transfer_status": TRANSFER_STATUS_LABELS,
+    "verification_status": VERIFICATION_STATUS_LABELS,
+    "verifier": VERIFIER_LABELS,
 }
 
 

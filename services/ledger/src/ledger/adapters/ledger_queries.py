@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +29,7 @@ class Filters:
     from_day: date | None = None
     to_day: date | None = None
     as_of: date | None = None
+    suspicion_id: UUID | None = None
 
 
 def as_of_source(spec: LedgerSpec, county_code: str, as_of: date, status: str | None = None) -> Any:
@@ -77,6 +79,8 @@ def conditions(spec: LedgerSpec, src: Any, county_code: str, f: Filters) -> list
     where = [c.county_code == county_code]
     if f.school_code:
         where.append(c.school_code == f.school_code)
+    if f.suspicion_id:
+        where.append(c.suspicion_id == f.suspicion_id)
     if f.status:
         where.append(c.status == f.status)
     elif spec.hidden_by_default:

@@ -154,6 +154,8 @@ def checked(ledger: str, request: Request, status: str | None, sort: str | None,
         parse_sort(spec, sort)
     except ValueError as exc:
         errors.append({"loc": ["query", "sort"], "msg": str(exc)})
+    if f.suspicion_id and ledger == "school-age":
+        errors.append({"loc": ["query", "suspicion_id"], "msg": "the suspected and dropouts ledgers only"})
     if f.from_day and f.to_day and f.from_day > f.to_day:
         errors.append({"loc": ["query", "to"], "msg": "to is before from"})
     runtime: ServiceRuntime = request.app.state.runtime
@@ -195,11 +197,14 @@ async def get_ledger(
         str | None, Query(max_length=40, description="a column of the ledger's whitelist; - descends")
     ] = None,
     as_of: date | None = None,
+    suspicion_id: Annotated[
+        UUID | None, Query(description="Only the entry of this suspect (suspected and dropouts ledgers)")
+    ] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     clear: bool = False,
 ) -> Any:
     spec = SPECS[ledger]
-    filters = q.Filters(school_code, status, group, poverty_household, from_day, to_day, as_of)
+    filters = q.Filters(school_code, status, group, poverty_household, from_day, to_day, as_of, suspicion_id)
     checked(ledger, request, status, sort, filters)
     if clear and format == "json":
         raise Unprocessable(
@@ -238,7 +243,7 @@ async def export(
     """Log the export, then stream it."""
     if clear:
         exports.ensure_clear_allowed(principal, county_code)
-    shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in f.__dict__.items() if v is not None}
+    shown = {k: _shown(v) for k, v in f.__dict__.items() if v is not None}
     detail = {"format": fmt, "clear": clear, "filters": shown | ({"sort": sort} if sort else {})}
     await exports.log_export(runtime.uow, principal, ledger, spec, county_code, f, detail)
     headers = {"Content-Disposition": exports.disposition(ledger, county_code, fmt, f.as_of)}
@@ -248,3 +253,8 @@ async def export(
         path = await exports.build_xlsx(runtime.uow, spec, county_code, f, sort, clear)
         body = exports.file_chunks(exports.opened_and_unlinked(path))
     return StreamingResponse(body, media_type=exports.MEDIA[fmt], headers=headers)
+
+
+def _shown(value: Any) -> Any:
+    """A filter's value as the access log keeps it (JSON)."""
+    return value.isoformat() if isinstance(value, date) else str(value) if isinstance(value, UUID) else value

@@ -82,12 +82,20 @@ async def mark_overdue(session: AsyncSession, verification_id: uuid.UUID, today:
 
 
 async def page(
-    session: AsyncSession, county: str, status: str | None, *, limit: int, offset: int
+    session: AsyncSession,
+    county: str,
+    status: str | None,
+    *,
+    limit: int,
+    offset: int,
+    suspicion_id: uuid.UUID | None = None,
 ) -> tuple[int, list[sa.Row[Any]]]:
-    """The county's verifications (optionally of one status), due first, with the sources of each suspect."""
+    """The county's verifications (optionally of one status or suspect), due first, with each suspect's sources."""
     where = [verifications.c.county_code == county]
     if status is not None:
         where.append(verifications.c.status == status)
+    if suspicion_id is not None:
+        where.append(verifications.c.suspicion_id == suspicion_id)
     total = await session.scalar(sa.select(sa.func.count()).select_from(verifications).where(*where))
     query = (
         sa.select(verifications, _SOURCES)

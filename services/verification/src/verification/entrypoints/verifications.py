@@ -82,13 +82,18 @@ async def get_verifications(
     _: CountyScoped,
     rt: Runtime,
     status: Status | None = None,
+    suspicion_id: Annotated[
+        UUID | None, Query(description="Only the verification of this suspect (the ledgers' suspicion_id)")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> VerificationPage:
-    """The county's verifications (of one status if asked), the earliest due first. Needs a region token."""
+    """The county's verifications (of one status or suspect if asked), the earliest due first. Needs a region token."""
     if problem := county_problem(county_code):
         raise Unprocessable(problem, errors=[{"loc": ["path", "county_code"], "msg": problem}])
-    total, rows = await list_verifications(rt.uow(), county_code, status, limit=limit, offset=offset)
+    total, rows = await list_verifications(
+        rt.uow(), county_code, status, limit=limit, offset=offset, suspicion_id=suspicion_id
+    )
     return VerificationPage(
         county_code=county_code,
         total=total,

@@ -205,3 +205,28 @@ def headline(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
         for key in HEADLINE
         if key in figures
     ]
+
+
+_REASONS = (
+    (
+        re.compile(r"^(\d+) consecutive school days of unexcused absence from (\S+) to (\S+)$"),
+        "{1} 至 {2} 连续 {0} 个校日无故缺勤",
+    ),
+    (
+        re.compile(r"^cumulative: (\d+) school days of unexcused absence in the term by (\S+)$"),
+        "本学期截至 {1} 累计 {0} 个校日无故缺勤",
+    ),
+    (
+        re.compile(r"^left the roll of school (\d+) on (\S+) without a transfer or graduation$"),
+        "{1} 离开学校 {0} 的花名册，无转学或毕业记录",
+    ),
+    (re.compile(r"^on the national platform's suspected list: (.*)$"), "国家平台疑似辍学名单：{0}"),
+)
+
+
+def reason_zh(reason: str | None) -> str:
+    """A suspect's reason (the detector's English sentence) in Chinese; other text as it is."""
+    for pattern, words in _REASONS:
+        if found := pattern.match(reason or ""):
+            return words.format(*found.groups())
+    return reason or "—"

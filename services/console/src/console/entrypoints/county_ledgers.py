@@ -21,6 +21,7 @@ from console.domain.county import (
     LedgerQuery,
     clear_student,
     parse_query,
+    reason_zh,
 )
 from console.entrypoints.deps import Api, CurrentSession, PageError, ensure_region, render
 
@@ -72,6 +73,7 @@ async def ledger_page(
         page_sizes=PAGE_SIZES,
         open_suspect=OPEN_SUSPECT,
         clear_student=clear_student,
+        reason_zh=reason_zh,
         base=base,
     )
 

@@ -7,7 +7,7 @@
     var el = document.getElementById(id);
     if (!el || !window.echarts || !data) return;
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    var category = { type: "category", data: data.categories, axisLabel: { interval: 0, overflow: "truncate", width: 90 } };
+    var category = { type: "category", data: data.categories, axisLabel: { interval: 0, overflow: "truncate", width: 150 } };
     var value = { type: "value", minInterval: 1 };
     chart.setOption({
       color: COLORS, animation: false, tooltip: { trigger: "axis" }, legend: { top: 0 },

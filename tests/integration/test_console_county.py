@@ -155,4 +155,9 @@ async def test_national_list_feedback_and_another_countys_user(
             assert r.status_code == 403, path
             assert "无权访问" in r.text and OTHER_COUNTY in r.text and "Traceback" not in r.text
         r = await http.get("/national/lists", params={"batch_id": "h1-county-2026-01"})
-        assert r.status_code == 403 and "无权访问" in r.text
+        assert r.status_code == 200 and "郑小雨" in r.text, "a county reads the feedback of its own children"
+
+    add_user(stack, "county-h1-lists", "冯雪", "county_caseworker", f"region:{COUNTY}")
+    async with signed_in(console, "county-h1-lists") as http:
+        r = await http.get("/national/lists", params={"batch_id": "h1-county-2026-01"})
+        assert r.status_code == 200 and "郑小雨" not in r.text and "本辖区在该批次中没有条目" in r.text

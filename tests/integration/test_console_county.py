@@ -104,8 +104,14 @@ async def test_county_pages_show_the_ledgers_figures_and_downloads(
         assert r.status_code == 200 and r.content[:2] == b"PK", "an XLSX workbook (a zip)"
         r = await http.get(f"/counties/{COUNTY}/ledgers/school-age")
         assert f"/counties/{COUNTY}/ledgers/school-age/download?format=csv" in r.text and "正在生成" not in r.text
-        r = await http.get(f"/counties/{COUNTY}/access-log")
-        assert r.status_code == 200 and "孙丽" in r.text, "the export is recorded under the person's name"
+        r = await http.get(f"/counties/{COUNTY}/access-log", params={"action": "ledger_export", "actor": "孙丽"})
+        assert r.status_code == 200 and "导出台账" in r.text, "the export is recorded under the person's name"
+        assert "共 <strong>2</strong> 条" in r.text, r.text
+        params = {"format": "csv", "as_of": future}
+        r = await http.get(
+            f"/counties/{COUNTY}/ledgers/suspected/download", params=params, headers={"HX-Request": "true"}
+        )
+        assert r.status_code == 422 and 'class="message"' in r.text and "<html" not in r.text, "the words, for the link"
 
         # The consistency check.
         r = await http.get(f"/counties/{COUNTY}/consistency")

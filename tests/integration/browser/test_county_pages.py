@@ -38,3 +38,10 @@ async def test_the_county_home_draws_its_charts_and_the_ledger_filters_and_downl
     find(driver, "#download-csv").click()
     wait_text(driver, "#download-status", "已生成")
     shots("suspected-ledger")
+
+    driver.set_window_size(390, 844)  # a phone: the filters stack, the table scrolls inside its frame
+    driver.refresh()
+    wait_text(driver, "#ledger-total", "共 1 条")
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+    shots("suspected-ledger-phone")

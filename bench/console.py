@@ -118,5 +118,6 @@ async def run_console(
         "each page: 50 rows rendered to HTML by the console (signed-in session, minted token, one ledger call); "
         "ledger_api: the same query sent to the ledger service directly"
     )
+    section["load_average_1m_at_end"] = round(os.getloadavg()[0], 1)  # a shared machine: how busy it was
     section["seconds"] = round(time.perf_counter() - began, 1)
     return section

@@ -27,7 +27,7 @@ from baoxue_contracts.topics import TopicSpec
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 
-from bench import detection, detection_measure, ledger, reporting
+from bench import console, detection, detection_measure, ledger, reporting
 from bench.attendance import Size, report, run_attendance
 from bench.crosscheck import CrossCheckSize, run_crosscheck
 from bench.national import run_national
@@ -282,6 +282,20 @@ async def main(args: argparse.Namespace) -> None:
             section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             section["machine"] = machine(broker is not None, ledger_bootstrap)
             results["ledger"] = section
+        if args.only in (None, "console"):
+            console_db = await ensure_database(server, "baoxue_bench_console", fresh=True)
+            entries = args.ledger_entries or (20_000 if args.quick else 100_000)
+            own = await Broker(free_port(), data / "broker-console.log").start() if broker is not None else None
+            console_bootstrap = own.bootstrap if own is not None else bootstrap
+            try:  # a broker of its own, as for the ledger section: no other section's events reach this ledger
+                await ensure_topics(settings.model_copy(update={"kafka_bootstrap_servers": console_bootstrap}))
+                section = await console.run_console(console_db, console_bootstrap, data, entries, 200, say)
+            finally:
+                if own is not None:
+                    own.kill()
+            section["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            section["machine"] = machine(broker is not None, console_bootstrap)
+            results["console"] = section
         if args.only in (None, "reporting"):
             reporting_db = await ensure_database(server, "baoxue_bench_reporting", fresh=True)
             section = await reporting.run_reporting(reporting_db, data, reporting_size(args), say)
@@ -307,7 +321,7 @@ if __name__ == "__main__":
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument(
         "--only",
-        choices=["foundation", "attendance", "detection", "crosscheck", "national", "ledger", "reporting"],
+        choices=["foundation", "attendance", "detection", "crosscheck", "national", "ledger", "console", "reporting"],
         help="run one section (the others are kept)",
     )
     parser.add_argument(
@@ -320,7 +334,7 @@ if __name__ == "__main__":
         "--children", type=int, help="crosscheck: children on the register and pupils (default 1,000,000; quick 50,000)"
     )
     parser.add_argument(
-        "--ledger-entries", type=int, help="ledger: entries in each of the county's three ledgers (default 100,000)"
+        "--ledger-entries", type=int, help="ledger, console: entries in each of the county's ledgers (default 100,000)"
     )
     parser.add_argument(
         "--reporting-schools", type=int, help="reporting: schools of 500 pupils in the province (default 20,000)"

@@ -230,7 +230,7 @@ async def _equal(read: Any, expected: set[str]) -> bool:
     return bool(await read() == expected)
 
 
-async def test_a_wrong_batch_is_refused_whole_and_only_the_national_platform_may_send_or_read(
+async def test_a_wrong_batch_is_refused_whole_only_the_national_platform_sends_and_a_region_reads_its_own(
     stack: Stack, services: dict[str, ServiceProcess]
 ) -> None:
     good = national_id(COUNTY, BORN, 70)
@@ -280,10 +280,13 @@ async def test_a_wrong_batch_is_refused_whole_and_only_the_national_platform_may
         assert (r.status_code, r.json()) == (202, {"batch_id": batch["batch_id"], "accepted": 1}), r.text
         r = await post(batch | {"items": [item | {"reason": "另一个原因"}]})
         assert r.status_code == 409, r.text
-        r = await http.get(
-            f"/v1/national/suspected-lists/{batch['batch_id']}", headers=auth(stack.token(f"region:{COUNTY}"))
-        )
+        feedback = f"/v1/national/suspected-lists/{batch['batch_id']}"
+        r = await http.get(feedback, headers=auth(stack.token(f"school:{SCHOOL}")))
         assert r.status_code == 403, r.text
+        r = await http.get(feedback, headers=auth(stack.token(f"region:{COUNTY}")))
+        assert r.status_code == 200 and [i["item_id"] for i in r.json()["items"]] == ["R1"], "its county's items"
+        r = await http.get(feedback, headers=auth(stack.token("region:140000")))
+        assert (r.status_code, r.json()["items"], r.json()["total"]) == (200, [], 0), "no other county's items"
         r = await http.get(f"/v1/national/suspected-lists/{batch['batch_id']}", headers=national)
         # Stored pending; the worker may have flagged it (and its verification moved it on) already.
         got = [(i["item_id"], i["reason"], i["state"]) for i in r.json()["items"]]

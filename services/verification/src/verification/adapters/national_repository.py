@@ -120,11 +120,15 @@ async def assigned_on(session: AsyncSession, suspect_id: uuid.UUID) -> Any:
     return await session.scalar(query)
 
 
-async def progress(session: AsyncSession, batch_id: str) -> tuple[int, int]:
-    """How many of the batch's items are stored, and how many of them flagged."""
-    query = sa.select(sa.func.count(), sa.func.count(national_items.c.suspicion_id)).where(
-        national_items.c.batch_id == batch_id
-    )
+def _of(batch_id: str, county_prefix: str) -> sa.ColumnElement[bool]:
+    """The batch's items, those of the counties starting with the prefix ('' for all)."""
+    where = national_items.c.batch_id == batch_id
+    return sa.and_(where, national_items.c.county_code.startswith(county_prefix)) if county_prefix else where
+
+
+async def progress(session: AsyncSession, batch_id: str, county_prefix: str = "") -> tuple[int, int]:
+    """How many of the batch's items (of the counties under a prefix) are stored, and how many of them flagged."""
+    query = sa.select(sa.func.count(), sa.func.count(national_items.c.suspicion_id)).where(_of(batch_id, county_prefix))
     row = (await session.execute(query)).one()
     return int(row[0]), int(row[1])
 
@@ -172,11 +176,13 @@ async def move(
     await session.execute(sa.update(national_items).where(key.in_(keys)).values(**values))
 
 
-async def items_page(session: AsyncSession, batch_id: str, *, limit: int, offset: int) -> list[sa.Row[Any]]:
-    """A page of a batch's items, in the order the batch listed them."""
+async def items_page(
+    session: AsyncSession, batch_id: str, *, limit: int, offset: int, county_prefix: str = ""
+) -> list[sa.Row[Any]]:
+    """A page of a batch's items (of the counties under a prefix), in the order the batch listed them."""
     query = (
         sa.select(national_items)
-        .where(national_items.c.batch_id == batch_id)
+        .where(_of(batch_id, county_prefix))
         .order_by(national_items.c.position)
         .limit(limit)
         .offset(offset)

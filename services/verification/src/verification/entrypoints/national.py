@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from baoxue_common.auth import Authenticated, Principal
 from baoxue_common.errors import Forbidden, NotFound, PayloadTooLarge
 from baoxue_common.paging import next_offset
+from baoxue_common.regions import county_prefix
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -26,6 +27,14 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 def _national(principal: Principal) -> None:
     if principal.kind not in ("national", "admin"):
         raise Forbidden("the national platform's lists need a national or admin token")
+
+
+def _reader_prefix(principal: Principal) -> str:
+    """Who may read a list's feedback: national and admin every item (''), a region token its counties' items."""
+    if principal.kind == "region":
+        return county_prefix(principal.value)
+    _national(principal)
+    return ""
 
 
 class ItemIn(BaseModel):
@@ -133,14 +142,14 @@ async def get_suspected_list(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
 ) -> BatchFeedback:
     """Each item's state as the other services' events moved it, oldest state first in its history."""
-    _national(principal)
+    prefix = _reader_prefix(principal)
     async with rt.uow() as uow:
         stored = await store.batch(uow.session, batch_id)
         if stored is None:
             raise NotFound(f"no suspected list {batch_id}")
-        rows = await store.items_page(uow.session, batch_id, limit=limit, offset=offset)
-        stored_items, flagged = await store.progress(uow.session, batch_id)
-    total = int(stored.items)
+        rows = await store.items_page(uow.session, batch_id, limit=limit, offset=offset, county_prefix=prefix)
+        stored_items, flagged = await store.progress(uow.session, batch_id, prefix)
+    total = stored_items if prefix else int(stored.items)
     return BatchFeedback(
         batch_id=batch_id,
         issued_at=stored.issued_at,

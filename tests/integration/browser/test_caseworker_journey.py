@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 from baoxue_common.devstack import ServiceProcess
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.integration.browser.conftest import Shots, add_user
@@ -84,14 +83,9 @@ async def child_suspected(stack: Stack, services: dict[str, ServiceProcess], day
 def open_verification(driver: WebDriver, base: str, suspicion_id: str, shots: Shots) -> None:
     """From the suspected ledger to the suspect's verification page."""
     driver.get(f"{base}/counties/{COUNTY}/ledgers/suspected")
-    try:
-        find(driver, f'a.verify-link[href="/suspicions/{suspicion_id}/verification"]', seconds=2)
-    except TimeoutException:
-        # TODO(after merging H1's ledger pages): remove this fallback; the suspected ledger has the verify link.
-        driver.get(f"{base}/suspicions/{suspicion_id}/verification")
-    else:
-        shots("suspected-ledger")
-        find(driver, f'a.verify-link[href="/suspicions/{suspicion_id}/verification"]').click()
+    link = find(driver, f'a.verify-link[href="/suspicions/{suspicion_id}/verification"]')
+    shots("suspected-ledger")
+    link.click()
     find(driver, "form.outcome-form")
 
 

@@ -6,8 +6,9 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import UploadFile
 
 from console.adapters.services_api import ServiceError, UserApi
 from console.adapters.sheets_in import SheetError, read_sheet
@@ -110,7 +111,7 @@ async def upload(
     except SheetError as exc:
         return _page(request, session, school_code, which, 422, day=shown_day, failure=str(exc))
     checked = check_roll(rows) if which == "roll" else check_attendance(rows, await on_roll(api, school_code))
-    context = {"day": day, "filename": upload.filename, "rows": len(rows), "cells": dict(rows)}
+    context: dict[str, Any] = {"day": day, "filename": upload.filename, "rows": len(rows), "cells": dict(rows)}
     if checked.problems:
         return _page(request, session, school_code, which, 422, problems=checked.problems, **context)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
@@ -74,7 +75,7 @@ def _text(value: Any) -> str:
 def _xlsx_rows(data: bytes) -> Iterator[list[str]]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError, TypeError) as exc:
         raise SheetError("无法读取这个 XLSX 文件（文件可能已损坏，或不是 Excel 2007 以后的格式）") from exc
     try:
         rows = [[_text(v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]

@@ -106,7 +106,7 @@ class AttendanceRow(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     student_id: StudentId
-    status: Annotated[str, Field(max_length=32)]
+    status: Annotated[str, Field(max_length=32, json_schema_extra={"enum": list(STATUSES)})]
     reason: Annotated[str, Field(max_length=50)] | None = None
     note: Annotated[str, Field(max_length=500)] | None = None
 

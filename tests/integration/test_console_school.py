@@ -15,7 +15,10 @@ from tests.integration.conftest import Stack
 from tests.integration.console_client import console_client, sign_in, visible
 from tests.integration.roll_support import auth, kid, register
 from tests.integration.slice_data import past_school_days
+from tests.integration.support import eventually
+from tests.integration.test_roster_gaps import put_roll
 from tests.integration.test_source_outcomes import shanghai_today
+from tests.integration.test_verifications import push
 
 COUNTY, SCHOOL, OTHER = "140223", "1402230002", "1402230003"  # 广灵县: the school + region tests' county
 ROLL_HEADER = ["学籍号", "身份证号", "姓名", "性别", "出生日期", "年级", "班级", "户籍所在县代码", "居住地县代码"]
@@ -147,3 +150,46 @@ async def test_uploads_show_every_bad_row_store_nothing_then_store_the_clean_fil
             home = await client.get(f"/schools/{SCHOOL}")
             assert 'id="today-status">已报送' in home.text and "出勤 3 人" in visible(home.text)
         assert "本校目前没有待核实或核实中的疑似辍学学生" in visible(home.text)
+
+
+async def test_the_school_home_lists_open_warnings_until_the_pupil_is_back(
+    stack: Stack,
+    services: dict[str, ServiceProcess],
+    console: ServiceProcess,  # noqa: F811
+) -> None:
+    school = "1402230006"
+    pupils = [kid(COUNTY, seq) for seq in (61, 62)]
+    absent, present = (p["student_id"] for p in pupils)
+    days = past_school_days(5)
+    add_user(stack, "guangling-warnings", "孙老师", "school_staff", f"school:{school}")
+    token = auth(stack.token(f"school:{school}"))
+    async with (
+        httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=30) as ingest,
+        httpx.AsyncClient(base_url=services["verification"].url, timeout=30) as verification,
+        console_client(console) as client,
+    ):
+        await register(ingest, stack.token("admin"), school, COUNTY)
+        await put_roll(ingest, stack, school, days[0], pupils)
+        await sign_in(client, "guangling-warnings")
+        assert "本校目前没有未解除的家访预警" in visible((await client.get(f"/schools/{school}")).text)
+        for day in days[1:4]:  # three unexcused school days in a row: the national home-visit threshold
+            await push(ingest, stack, day, {absent: "absent_unexcused", present: "present"}, school)
+
+        async def warned() -> bool:
+            page = await client.get(f"/schools/{school}")
+            return 'class="warning"' in page.text and absent in page.text
+
+        await eventually(warned)
+        listed = (await verification.get(f"/v1/schools/{school}/warnings", headers=token)).json()
+        assert [w["student_id"] for w in listed["items"]] == [absent] and listed["total"] == 1
+        other = await verification.get(f"/v1/schools/{school}/warnings", headers=auth(stack.token(f"school:{SCHOOL}")))
+        assert other.status_code == 403, other.text
+
+        await push(ingest, stack, days[4], {absent: "present", present: "present"}, school)
+
+        async def cleared() -> bool:
+            r = await verification.get(f"/v1/schools/{school}/warnings", headers=token)
+            return r.json()["total"] == 0
+
+        await eventually(cleared)
+        assert "本校目前没有未解除的家访预警" in visible((await client.get(f"/schools/{school}")).text)

@@ -49,11 +49,12 @@ async def _optional(call: Any) -> tuple[Any, str | None]:
 async def school_home(
     request: Request, school_code: str, session: CurrentSession, api: Api, runtime: Runtime
 ) -> HTMLResponse:
-    """Today's attendance (submitted or not), this month's figures, open suspects and active cases."""
+    """Today's attendance (submitted or not), open warnings, this month's figures, open suspects and active cases."""
     ensure_school(session, school_code)
     today = runtime.clock.today()
-    day, stats, suspects, cases = await asyncio.gather(
+    day, warnings, stats, suspects, cases = await asyncio.gather(
         _optional(api.get("attendance-ingest", f"/v1/schools/{school_code}/attendance/{today.isoformat()}")),
+        _optional(api.get("verification", f"/v1/schools/{school_code}/warnings")),
         _optional(api.get("reporting", f"/v1/stats/{school_code}")),
         _optional(_entries(api, school_code, "suspected", OPEN_SUSPECTS)),
         _optional(_entries(api, school_code, "dropouts", ACTIVE_CASES)),
@@ -66,6 +67,8 @@ async def school_home(
         today=today,
         day=day[0],
         day_error=day[1],
+        warnings=warnings[0],
+        warnings_error=warnings[1],
         stats=stats[0],
         stats_error=stats[1],
         suspects=suspects[0],

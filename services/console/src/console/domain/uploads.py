@@ -118,7 +118,6 @@ class RowProblem:
     row: int
     field: str
     message: str
-    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +254,10 @@ def check_attendance(rows: Sequence[Row], on_roll: Collection[str] | None) -> Ch
     status_keys = {v: k for k, v in STATUS_LABELS.items()}
     for number, cells in rows:
         body = {k: v for k, v in cells.items() if v != ""}
-        body["student_id"] = body.get("student_id", "").upper() or None  # type: ignore[assignment]
-        body["status"] = status_keys.get(body.get("status", ""), body.get("status", "")) or None  # type: ignore[assignment]
-        body = {k: v for k, v in body.items() if v is not None}
+        if "student_id" in body:
+            body["student_id"] = body["student_id"].upper()
+        if "status" in body:
+            body["status"] = status_keys.get(body["status"], body["status"])
         try:
             record = AttendanceRow.model_validate(body)
         except ValidationError as exc:

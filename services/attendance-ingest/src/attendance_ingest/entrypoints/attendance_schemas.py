@@ -50,3 +50,14 @@ class AttendanceOut(BaseModel):
     accepted: int
     absences: int
     corrections: int
+
+
+class AttendanceDayOut(BaseModel):
+    """`GET /v1/schools/{school_code}/attendance/{date}`: whether the day was pushed, and its counts by status."""
+
+    school_code: str
+    date: date
+    submitted: bool
+    counts: dict[str, int] = Field(description="Pupils marked with each status that day")
+    total: int
+    unrecorded: int = Field(description="Pupils on the roll that day whom no mark of the day names")

@@ -30,6 +30,7 @@ async def test_a_day_reads_unsubmitted_then_submitted_with_counts_and_the_unreco
         assert before.status_code == 200, before.text
         assert before.json() == {
             "school_code": SCHOOL,
+            "county_code": COUNTY,
             "date": day.isoformat(),
             "submitted": False,
             "counts": {},

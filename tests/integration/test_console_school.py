@@ -130,6 +130,7 @@ async def test_uploads_show_every_bad_row_store_nothing_then_store_the_clean_fil
         )
         assert stored.json() | {"counts": None} == {
             "school_code": SCHOOL,
+            "county_code": COUNTY,
             "date": day.isoformat(),
             "submitted": True,
             "counts": None,

@@ -38,10 +38,16 @@ async def post_attendance(
 async def get_attendance_day(school_code: SchoolCodePath, day: date, _: SchoolScoped, rt: Runtime) -> AttendanceDayOut:
     uow = rt.uow()
     async with uow:
-        await county_of(uow, school_code)  # 404 for an unknown school, whoever asks
+        county_code = await county_of(uow, school_code)  # 404 for an unknown school, whoever asks
         counts = await marks.day_counts(uow.session, school_code, day)
         missing = await marks.unrecorded(uow.session, school_code, day)
     total = sum(counts.values())
     return AttendanceDayOut(
-        school_code=school_code, date=day, submitted=total > 0, counts=counts, total=total, unrecorded=len(missing)
+        school_code=school_code,
+        county_code=county_code,
+        date=day,
+        submitted=total > 0,
+        counts=counts,
+        total=total,
+        unrecorded=len(missing),
     )

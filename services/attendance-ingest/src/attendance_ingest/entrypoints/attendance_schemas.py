@@ -56,6 +56,7 @@ class AttendanceDayOut(BaseModel):
     """`GET /v1/schools/{school_code}/attendance/{date}`: whether the day was pushed, and its counts by status."""
 
     school_code: str
+    county_code: str = Field(description="The county the school is registered in")
     date: date
     submitted: bool
     counts: dict[str, int] = Field(description="Pupils marked with each status that day")

@@ -23,14 +23,11 @@ MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlforma
 TEMPLATE_NAMES = {"roll": "花名册模板", "attendance": "考勤模板"}
 
 
-def county_of(school_code: str) -> str:
-    """The county a school code belongs to (its first six digits, GB/T 2260)."""
-    return school_code[:6]
-
-
-async def _entries(api: UserApi, school_code: str, ledger: str, statuses: tuple[str, ...]) -> list[dict[str, Any]]:
+async def _entries(
+    api: UserApi, county_code: str, school_code: str, ledger: str, statuses: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """The school's ledger entries with any of these statuses (a school token reads only its own)."""
-    path = f"/v1/counties/{county_of(school_code)}/ledgers/{ledger}"
+    path = f"/v1/counties/{county_code}/ledgers/{ledger}"
     pages = await asyncio.gather(
         *(api.get("ledger", path, {"school_code": school_code, "status": s, "limit": 100}) for s in statuses)
     )
@@ -52,12 +49,14 @@ async def school_home(
     """Today's attendance (submitted or not), open warnings, this month's figures, open suspects and active cases."""
     ensure_school(session, school_code)
     today = runtime.clock.today()
-    day, warnings, stats, suspects, cases = await asyncio.gather(
-        _optional(api.get("attendance-ingest", f"/v1/schools/{school_code}/attendance/{today.isoformat()}")),
+    # The day's answer names the county the school is registered in: the ledgers are read there.
+    day = await api.get("attendance-ingest", f"/v1/schools/{school_code}/attendance/{today.isoformat()}")
+    county = day["county_code"]
+    warnings, stats, suspects, cases = await asyncio.gather(
         _optional(api.get("verification", f"/v1/schools/{school_code}/warnings")),
         _optional(api.get("reporting", f"/v1/stats/{school_code}")),
-        _optional(_entries(api, school_code, "suspected", OPEN_SUSPECTS)),
-        _optional(_entries(api, school_code, "dropouts", ACTIVE_CASES)),
+        _optional(_entries(api, county, school_code, "suspected", OPEN_SUSPECTS)),
+        _optional(_entries(api, county, school_code, "dropouts", ACTIVE_CASES)),
     )
     return render(
         request,
@@ -65,8 +64,8 @@ async def school_home(
         "school/home.html",
         school=school_code,
         today=today,
-        day=day[0],
-        day_error=day[1],
+        day=day,
+        day_error=None,
         warnings=warnings[0],
         warnings_error=warnings[1],
         stats=stats[0],

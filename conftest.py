@@ -23,6 +23,13 @@ settings.register_profile("explore", max_examples=5_000, deadline=None, database
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_report_header() -> str:
+    """Whether the browser tests run here (only the root conftest may add to the header)."""
+    from tests.integration.browser.chromium import report_header
+
+    return report_header()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark integration tests by location, so `make unit` can leave them out."""
     for item in items:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -19,20 +18,11 @@ from baoxue_common.devstack import ServiceProcess, free_port
 from baoxue_common.migrations import migrate_async
 from baoxue_common.services import CONSOLE, SERVICES
 
+from tests.integration.browser.chromium import CHROMEDRIVER, CHROMIUM, SKIP_REASON
 from tests.integration.conftest import DATA, Stack
 
-CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-CHROMEDRIVER = shutil.which("chromedriver")
-SKIP_REASON = "no Chromium here: browser tests skipped (apt-get install chromium chromium-driver runs them)"
 SHOTS = DATA / "browser"
 PASSWORD = "正确的马电池订书钉-2026"  # every test user's password: long enough, and not ASCII-only
-
-
-def pytest_report_header() -> str:
-    """Say at the top of the run whether the browser tests will run."""
-    if CHROMIUM and CHROMEDRIVER:
-        return f"browser tests: {CHROMIUM} with {CHROMEDRIVER}; screenshots in {SHOTS}"
-    return f"browser tests: SKIPPED, {SKIP_REASON}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -142,3 +142,12 @@ async def services(stack: Stack, otlp: OtlpReceiver) -> AsyncIterator[dict[str, 
         yield procs
     finally:
         await asyncio.gather(*(asyncio.to_thread(p.stop) for p in procs.values()))
+
+
+@pytest.fixture(scope="session")
+async def console(stack: Stack, services: dict[str, ServiceProcess]) -> AsyncIterator[ServiceProcess]:
+    """The console process (`baoxue serve console`), calling the four services of this session."""
+    from tests.integration.console_support import console_process
+
+    async with console_process(stack, services, log="console") as proc:
+        yield proc

@@ -7,7 +7,7 @@ import re
 import httpx
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import PASSWORD
+from tests.integration.console_support import PASSWORD
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 

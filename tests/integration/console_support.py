@@ -1,7 +1,10 @@
-"""The console as a real process for HTTP-level tests (the browser tests' `console` fixture lives in browser/)."""
+"""The console as a real process in front of the test session's services, and its accounts."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,8 +15,9 @@ from baoxue_common.services import CONSOLE, SERVICES
 from console import handlers
 from console.adapters.accounts import AccountStore
 
-from tests.integration.browser.conftest import PASSWORD
 from tests.integration.conftest import DATA, Stack
+
+PASSWORD = "正确的马电池订书钉-2026"  # every test user's password: long enough, and not ASCII-only
 
 
 @asynccontextmanager
@@ -41,3 +45,20 @@ async def add_user(stack: Stack, username: str, name: str, role: str, scope: str
         await handlers.add_user(store, username=username, display_name=name, role=role, scope=scope, password=password)
     finally:
         await engine.dispose()
+
+
+def add_user_by_command(stack: Stack, username: str, name: str, role: str, scope: str, password: str = PASSWORD) -> str:
+    """Create an account with the operator's command (`baoxue user add --password-stdin`)."""
+    env = os.environ | stack.env | {"DATABASE_URL": stack.database_url}
+    command = [sys.executable, "-m", "baoxue_common.cli", "user", "add", username, "--name", name, "--role", role]
+    done = subprocess.run(
+        [*command, "--scope", scope, "--password-stdin"],
+        input=password + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return username

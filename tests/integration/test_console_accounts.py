@@ -12,23 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import PASSWORD
 from tests.integration.conftest import Stack
-from tests.integration.console_support import add_user, console_process
+from tests.integration.console_support import PASSWORD, add_user
 
 COUNTY = "140226"  # 左云县: no other test's county
 HOME = f"/counties/{COUNTY}"
 FAILURES = 5  # BAOXUE_CONSOLE_LOCKOUT_FAILURES's default: the test stack leaves it alone
-
-
-@pytest.fixture(scope="module")
-async def console(stack: Stack, services: dict[str, ServiceProcess]) -> AsyncIterator[ServiceProcess]:
-    """The console process these tests talk to."""
-    async with console_process(stack, services) as proc:
-        yield proc
 
 
 def baoxue_user(stack: Stack, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:

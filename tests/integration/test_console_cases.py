@@ -10,8 +10,8 @@ import httpx
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id
 
-from tests.integration.browser.conftest import PASSWORD, add_user, console  # noqa: F401 (the console fixture)
 from tests.integration.conftest import Stack
+from tests.integration.console_support import PASSWORD, add_user
 from tests.integration.roll_support import auth
 from tests.integration.support import eventually
 from tests.integration.test_source_outcomes import shanghai_today
@@ -55,12 +55,12 @@ async def field_suspect(stack: Stack, services: dict[str, ServiceProcess], seq: 
 async def test_verification_and_case_pages_take_forms_and_refuse_in_words(
     stack: Stack,
     services: dict[str, ServiceProcess],
-    console: ServiceProcess,  # noqa: F811
+    console: ServiceProcess,
 ) -> None:
     today = shanghai_today().isoformat()
     cleared, confirmed = await field_suspect(stack, services, 11), await field_suspect(stack, services, 12)
-    add_user(stack, "yg-http-caseworker", "孙丽", "county_caseworker", f"region:{COUNTY}")
-    add_user(stack, "dt-viewer", "吴昊", "region_viewer", f"region:{CITY}")
+    await add_user(stack, "yg-http-caseworker", "孙丽", "county_caseworker", f"region:{COUNTY}")
+    await add_user(stack, "dt-viewer", "吴昊", "region_viewer", f"region:{CITY}")
     http, csrf = await signed_in(console.url, "yg-http-caseworker")
     try:
         r = await http.get(f"/counties/{COUNTY}/verifications", params={"status": "open"})

@@ -15,9 +15,8 @@ import httpx
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id
 
-from tests.integration.browser.conftest import PASSWORD, add_user
-from tests.integration.browser.conftest import console as console  # the console process fixture
 from tests.integration.conftest import Stack
+from tests.integration.console_support import PASSWORD, add_user
 from tests.integration.county_data import COUNTY, OTHER_COUNTY, SCHOOLS, seed_county
 from tests.integration.roll_support import auth
 from tests.integration.support import eventually
@@ -44,7 +43,7 @@ async def test_county_pages_show_the_ledgers_figures_and_downloads(
     stack: Stack, services: dict[str, ServiceProcess], console: ServiceProcess
 ) -> None:
     county = await seed_county(stack, services)
-    add_user(stack, "county-h1-http", "孙丽", "county_caseworker", f"region:{COUNTY}")
+    await add_user(stack, "county-h1-http", "孙丽", "county_caseworker", f"region:{COUNTY}")
     async with signed_in(console, "county-h1-http") as http:
         # Home: the live figures and three charts, with the suspects and cases in them.
         async def counted() -> str | None:
@@ -139,7 +138,7 @@ async def test_national_list_feedback_and_another_countys_user(
     async with httpx.AsyncClient(base_url=services["verification"].url, timeout=30) as verification:
         r = await verification.post("/v1/national/suspected-lists", headers=auth(stack.token("national")), json=batch)
         assert r.status_code == 202, r.text
-    add_user(stack, "county-h1-admin", "周强", "admin", "admin")
+    await add_user(stack, "county-h1-admin", "周强", "admin", "admin")
     async with signed_in(console, "county-h1-admin") as http:
         r = await http.get("/national/lists")
         assert r.status_code == 200 and 'for="batch-id"' in r.text
@@ -154,7 +153,7 @@ async def test_national_list_feedback_and_another_countys_user(
         r = await http.get("/national/lists", params={"batch_id": "no-such-batch"})
         assert r.status_code == 404 and "未找到" in r.text
 
-    add_user(stack, "county-h1-other", "吴刚", "county_caseworker", f"region:{OTHER_COUNTY}")
+    await add_user(stack, "county-h1-other", "吴刚", "county_caseworker", f"region:{OTHER_COUNTY}")
     async with signed_in(console, "county-h1-other") as http:
         for path in ("", "/ledgers/suspected", "/ledgers/dropouts/download?format=csv", "/consistency", "/access-log"):
             r = await http.get(f"/counties/{COUNTY}{path}")
@@ -163,7 +162,7 @@ async def test_national_list_feedback_and_another_countys_user(
         r = await http.get("/national/lists", params={"batch_id": "h1-county-2026-01"})
         assert r.status_code == 200 and "郑小雨" in r.text, "a county reads the feedback of its own children"
 
-    add_user(stack, "county-h1-lists", "冯雪", "county_caseworker", f"region:{COUNTY}")
+    await add_user(stack, "county-h1-lists", "冯雪", "county_caseworker", f"region:{COUNTY}")
     async with signed_in(console, "county-h1-lists") as http:
         r = await http.get("/national/lists", params={"batch_id": "h1-county-2026-01"})
         assert r.status_code == 200 and "郑小雨" not in r.text and "本辖区在该批次中没有条目" in r.text

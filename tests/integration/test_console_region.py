@@ -8,9 +8,9 @@ import json
 import openpyxl  # type: ignore[import-untyped]
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import add_user, console  # noqa: F401  (the console fixture)
 from tests.integration.conftest import Stack
 from tests.integration.console_client import console_client, sign_in, visible
+from tests.integration.console_support import add_user
 from tests.integration.test_source_outcomes import shanghai_today
 
 CITY, COUNTIES = "140400", ("140403", "140404")  # 长治市 with 潞州区, 上党区: the school + region tests' city
@@ -25,9 +25,9 @@ def semester_of(today: object) -> str:
 async def test_a_city_viewer_sees_its_counties_and_downloads_the_semester_report(
     stack: Stack,
     services: dict[str, ServiceProcess],
-    console: ServiceProcess,  # noqa: F811
+    console: ServiceProcess,
 ) -> None:
-    add_user(stack, "changzhi-viewer", "陈主任", "region_viewer", f"region:{CITY}")
+    await add_user(stack, "changzhi-viewer", "陈主任", "region_viewer", f"region:{CITY}")
     period = semester_of(shanghai_today())
     async with console_client(console) as client:
         await sign_in(client, "changzhi-viewer")
@@ -70,9 +70,9 @@ async def test_a_city_viewer_sees_its_counties_and_downloads_the_semester_report
 async def test_a_school_user_cannot_open_region_pages(
     stack: Stack,
     services: dict[str, ServiceProcess],
-    console: ServiceProcess,  # noqa: F811
+    console: ServiceProcess,
 ) -> None:
-    add_user(stack, "changzhi-school", "周老师", "school_staff", "school:1404030001")
+    await add_user(stack, "changzhi-school", "周老师", "school_staff", "school:1404030001")
     async with console_client(console) as client:
         await sign_in(client, "changzhi-school")
         refused = await client.get(f"/regions/{CITY}")

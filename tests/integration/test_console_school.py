@@ -10,9 +10,9 @@ import httpx
 import openpyxl  # type: ignore[import-untyped]
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import add_user, console  # noqa: F401  (the console fixture)
 from tests.integration.conftest import Stack
 from tests.integration.console_client import console_client, sign_in, visible
+from tests.integration.console_support import add_user
 from tests.integration.roll_support import auth, kid, register
 from tests.integration.slice_data import past_school_days
 from tests.integration.support import eventually
@@ -64,11 +64,11 @@ async def roll_count(http: httpx.AsyncClient, stack: Stack) -> int:
 async def test_uploads_show_every_bad_row_store_nothing_then_store_the_clean_file(
     stack: Stack,
     services: dict[str, ServiceProcess],
-    console: ServiceProcess,  # noqa: F811
+    console: ServiceProcess,
 ) -> None:
     pupils = [kid(COUNTY, seq) for seq in (11, 12, 13)]
     ids = [p["student_id"] for p in pupils]
-    add_user(stack, "guangling-school-http", "刘老师", "school_staff", f"school:{SCHOOL}")
+    await add_user(stack, "guangling-school-http", "刘老师", "school_staff", f"school:{SCHOOL}")
     ingest = httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=30)
     async with ingest, console_client(console) as client:
         await register(ingest, stack.token("admin"), SCHOOL, COUNTY)
@@ -156,13 +156,13 @@ async def test_uploads_show_every_bad_row_store_nothing_then_store_the_clean_fil
 async def test_the_school_home_lists_open_warnings_until_the_pupil_is_back(
     stack: Stack,
     services: dict[str, ServiceProcess],
-    console: ServiceProcess,  # noqa: F811
+    console: ServiceProcess,
 ) -> None:
     school = "1402230006"
     pupils = [kid(COUNTY, seq) for seq in (61, 62)]
     absent, present = (p["student_id"] for p in pupils)
     days = past_school_days(5)
-    add_user(stack, "guangling-warnings", "孙老师", "school_staff", f"school:{school}")
+    await add_user(stack, "guangling-warnings", "孙老师", "school_staff", f"school:{school}")
     token = auth(stack.token(f"school:{school}"))
     async with (
         httpx.AsyncClient(base_url=services["attendance-ingest"].url, timeout=30) as ingest,

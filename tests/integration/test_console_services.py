@@ -18,9 +18,8 @@ from baoxue_contracts.events.attendance import StudentEnrolled
 from console.adapters.services_api import ServiceError, ServiceUrls, UserApi
 from console.domain.accounts import ConsoleUser, Role
 
-from tests.integration.browser.conftest import PASSWORD
 from tests.integration.conftest import Stack
-from tests.integration.console_support import add_user, console_process
+from tests.integration.console_support import PASSWORD, add_user, console_process
 from tests.integration.slice_data import BIRTH
 from tests.integration.support import eventually, produce
 

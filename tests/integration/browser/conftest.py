@@ -1,4 +1,4 @@
-"""The console as a real process in front of the four real services, and a real headless Chromium to drive it.
+"""A real headless Chromium to drive the console (the `console` fixture is in tests/integration/conftest.py).
 
 The browser tests need Debian's `chromium` and `chromium-driver` (`.ci/run` installs them). Where either is
 missing they are skipped, and the session's header and summary say so.
@@ -6,23 +6,16 @@ missing they are skipped, and the session's header and summary say so.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from baoxue_common.devstack import ServiceProcess, free_port
-from baoxue_common.migrations import migrate_async
-from baoxue_common.services import CONSOLE, SERVICES
 
 from tests.integration.browser.chromium import CHROMEDRIVER, CHROMIUM, SKIP_REASON
-from tests.integration.conftest import DATA, Stack
+from tests.integration.conftest import DATA
 
 SHOTS = DATA / "browser"
-PASSWORD = "正确的马电池订书钉-2026"  # every test user's password: long enough, and not ASCII-only
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -32,38 +25,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "/browser/" in str(item.path):
             item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
-
-
-@pytest.fixture(scope="session")
-async def console(stack: Stack, services: dict[str, ServiceProcess]) -> AsyncIterator[ServiceProcess]:
-    """The console process, calling the four services where the test session runs them."""
-    await migrate_async(CONSOLE, stack.database_url)
-    env = dict(stack.env)
-    for spec in SERVICES:
-        env[f"BAOXUE_CONSOLE_{spec.package.upper()}_URL"] = services[spec.name].url
-    proc = ServiceProcess(CONSOLE.name, free_port(), env, DATA / "logs" / "console.log").start()
-    try:
-        await proc.wait_healthy()
-        yield proc
-    finally:
-        proc.stop()
-
-
-def add_user(stack: Stack, username: str, name: str, role: str, scope: str, password: str = PASSWORD) -> str:
-    """Create a console account with the operator's command (`baoxue user add --password-stdin`)."""
-    env = os.environ | stack.env | {"DATABASE_URL": stack.database_url}
-    command = [sys.executable, "-m", "baoxue_common.cli", "user", "add", username, "--name", name, "--role", role]
-    done = subprocess.run(
-        [*command, "--scope", scope, "--password-stdin"],
-        input=password + "\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return username
 
 
 class Shots:

@@ -10,7 +10,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.integration.browser.conftest import PASSWORD
+from tests.integration.console_support import PASSWORD
 
 WAIT_S = 30  # a page that waits on the services' consumers can take a few seconds on a loaded machine
 

@@ -19,9 +19,10 @@ import httpx
 from baoxue_common.devstack import ServiceProcess
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from tests.integration.browser.conftest import Shots, add_user
+from tests.integration.browser.conftest import Shots
 from tests.integration.browser.pages import fill, find, sign_in, text_of, wait_text
 from tests.integration.conftest import Stack
+from tests.integration.console_support import add_user_by_command
 from tests.integration.roll_support import auth, kid, register
 from tests.integration.slice_data import past_school_days
 from tests.integration.support import eventually, scalar
@@ -96,8 +97,8 @@ async def test_a_caseworker_takes_a_child_from_suspect_to_return_and_an_approver
     today = shanghai_today()
     days = past_school_days(30, today)
     sid, suspicion_id = await child_suspected(stack, services, days)
-    add_user(stack, "yg-caseworker", "孙丽", "county_caseworker", f"region:{COUNTY}")
-    add_user(stack, "yg-approver", "钱进", "county_approver", f"region:{COUNTY}")
+    add_user_by_command(stack, "yg-caseworker", "孙丽", "county_caseworker", f"region:{COUNTY}")
+    add_user_by_command(stack, "yg-approver", "钱进", "county_approver", f"region:{COUNTY}")
     base = console.url
 
     # The caseworker confirms the dropout, with a cause.

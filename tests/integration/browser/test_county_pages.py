@@ -6,9 +6,10 @@ from typing import Any
 
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import Shots, add_user
+from tests.integration.browser.conftest import Shots
 from tests.integration.browser.pages import fill, find, sign_in, wait, wait_text
 from tests.integration.conftest import Stack
+from tests.integration.console_support import add_user_by_command
 from tests.integration.county_data import COUNTY, seed_county
 
 
@@ -17,7 +18,7 @@ async def test_the_county_home_draws_its_charts_and_the_ledger_filters_and_downl
 ) -> None:
     driver, shots = browser
     await seed_county(stack, services)
-    add_user(stack, "county-h1-browser", "钱芳", "county_caseworker", f"region:{COUNTY}")
+    add_user_by_command(stack, "county-h1-browser", "钱芳", "county_caseworker", f"region:{COUNTY}")
     sign_in(driver, console.url, "county-h1-browser")
     assert driver.current_url.endswith(f"/counties/{COUNTY}")
     for chart in ("chart-trend", "chart-schools", "chart-groups"):

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import SHOTS, Shots, add_user, new_driver
+from tests.integration.browser.conftest import SHOTS, Shots, new_driver
 from tests.integration.browser.pages import find, sign_in, text_of
 from tests.integration.conftest import Stack
+from tests.integration.console_support import add_user_by_command
 
 COUNTY = "140226"  # 左云县: the accounts tests' county
 WIDTH, HEIGHT = 390, 844
@@ -50,7 +51,7 @@ async def test_a_caseworker_on_a_phone_signs_in_and_the_home_page_fits(
     stack: Stack, console: ServiceProcess, phone: tuple[Any, Shots]
 ) -> None:
     driver, shots = phone
-    add_user(stack, "zy-phone", "左云 陈静", "county_caseworker", f"region:{COUNTY}")
+    add_user_by_command(stack, "zy-phone", "左云 陈静", "county_caseworker", f"region:{COUNTY}")
     driver.get(f"{console.url}/login")
     find(driver, "#sign-in")
     assert_fits(driver)

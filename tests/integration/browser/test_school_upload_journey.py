@@ -8,9 +8,10 @@ from typing import Any
 import httpx
 from baoxue_common.devstack import ServiceProcess
 
-from tests.integration.browser.conftest import Shots, add_user
+from tests.integration.browser.conftest import Shots
 from tests.integration.browser.pages import find, sign_in, text_of, wait_text
 from tests.integration.conftest import Stack
+from tests.integration.console_support import add_user_by_command
 from tests.integration.roll_support import auth, kid, register
 from tests.integration.slice_data import past_school_days
 from tests.integration.test_roster_gaps import put_roll
@@ -40,7 +41,7 @@ async def test_school_staff_fix_a_bad_row_and_the_day_is_stored(
     async with ingest:
         await register(ingest, stack.token("admin"), SCHOOL, COUNTY)
         await put_roll(ingest, stack, SCHOOL, past_school_days(5)[0], pupils)
-    add_user(stack, "guangling-teacher", "王老师", "school_staff", f"school:{SCHOOL}")
+    add_user_by_command(stack, "guangling-teacher", "王老师", "school_staff", f"school:{SCHOOL}")
 
     sign_in(driver, console.url, "guangling-teacher")
     assert driver.current_url.endswith(f"/schools/{SCHOOL}")

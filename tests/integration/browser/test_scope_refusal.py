@@ -10,9 +10,10 @@ import httpx
 from baoxue_common.devstack import ServiceProcess
 from baoxue_common.testing import national_id
 
-from tests.integration.browser.conftest import PASSWORD, Shots, add_user
+from tests.integration.browser.conftest import Shots
 from tests.integration.browser.pages import find, sign_in, text_of
 from tests.integration.conftest import Stack
+from tests.integration.console_support import PASSWORD, add_user_by_command
 from tests.integration.roll_support import auth
 from tests.integration.support import eventually
 from tests.integration.test_source_outcomes import shanghai_today
@@ -62,7 +63,7 @@ async def test_another_countys_user_is_refused_the_case_in_words(
 ) -> None:
     driver, shots = browser
     suspicion_id, case_id = await field_case(stack, services)
-    add_user(stack, "tz-caseworker", "周强", "county_caseworker", f"region:{OTHER}")
+    add_user_by_command(stack, "tz-caseworker", "周强", "county_caseworker", f"region:{OTHER}")
 
     # In the browser: the case page says who may not see it, and why.
     sign_in(driver, console.url, "tz-caseworker")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
 
+from baoxue_common.app import BodyLimit
 from baoxue_common.logs import configure_logging
 from baoxue_common.settings import get_settings
 from baoxue_common.telemetry import prefer_stable_http_semconv, setup_telemetry
@@ -71,6 +72,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
     install_error_pages(app)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=lambda: get_settings().max_body_bytes)  # uploads: 413 before parsing
     prefer_stable_http_semconv()
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,static")
     return app

@@ -50,13 +50,19 @@ async def school_home(
     ensure_school(session, school_code)
     today = runtime.clock.today()
     # The day's answer names the county the school is registered in: the ledgers are read there.
-    day = await api.get("attendance-ingest", f"/v1/schools/{school_code}/attendance/{today.isoformat()}")
-    county = day["county_code"]
+    day = await _optional(api.get("attendance-ingest", f"/v1/schools/{school_code}/attendance/{today.isoformat()}"))
+    county = day[0]["county_code"] if day[0] else None  # the county the school is registered in
+
+    async def ledger(name: str, statuses: tuple[str, ...]) -> tuple[Any, str | None]:
+        if county is None:  # an unregistered school (or attendance-ingest down): the day's words say which
+            return None, day[1]
+        return await _optional(_entries(api, county, school_code, name, statuses))
+
     warnings, stats, suspects, cases = await asyncio.gather(
         _optional(api.get("verification", f"/v1/schools/{school_code}/warnings")),
         _optional(api.get("reporting", f"/v1/stats/{school_code}")),
-        _optional(_entries(api, county, school_code, "suspected", OPEN_SUSPECTS)),
-        _optional(_entries(api, county, school_code, "dropouts", ACTIVE_CASES)),
+        ledger("suspected", OPEN_SUSPECTS),
+        ledger("dropouts", ACTIVE_CASES),
     )
     return render(
         request,
@@ -64,8 +70,8 @@ async def school_home(
         "school/home.html",
         school=school_code,
         today=today,
-        day=day,
-        day_error=None,
+        day=day[0],
+        day_error=day[1],
         warnings=warnings[0],
         warnings_error=warnings[1],
         stats=stats[0],

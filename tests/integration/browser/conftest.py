@@ -16,6 +16,13 @@ from tests.integration.browser.chromium import CHROMEDRIVER, CHROMIUM, SKIP_REAS
 from tests.integration.conftest import DATA
 
 SHOTS = DATA / "browser"
+# The visible form fields of the page that no <label> names (nor aria-label): every field must have one.
+UNLABELLED = """
+return [...document.querySelectorAll('input, select, textarea')]
+  .filter(e => !['hidden', 'submit', 'button'].includes(e.type))
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map(e => e.outerHTML.slice(0, 120));
+"""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -37,7 +44,9 @@ class Shots:
             old.unlink()
 
     def __call__(self, name: str) -> Path:
-        """Save the page as it is now."""
+        """Save the page as it is now, after checking that each of its form fields has a label."""
+        unlabelled = self.driver.execute_script(UNLABELLED)  # type: ignore[attr-defined]
+        assert not unlabelled, f"{name}: form fields without a label: {unlabelled}"
         self.count += 1
         path = self.folder / f"{self.count:02d}-{name}.png"
         self.driver.save_screenshot(str(path))  # type: ignore[attr-defined]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,18 @@ class Shots:
         path = self.folder / f"{self.count:02d}-{name}.png"
         self.driver.save_screenshot(str(path))  # type: ignore[attr-defined]
         return path
+
+    def whole_page(self, name: str) -> Path:
+        """Save the whole page, below the fold too (the window grows to the page's height, then goes back)."""
+        driver: Any = self.driver
+        width, height = driver.get_window_size()["width"], driver.get_window_size()["height"]
+        driver.set_window_size(
+            width, max(height, driver.execute_script("return document.documentElement.scrollHeight") + 140)
+        )
+        try:
+            return self(name)
+        finally:
+            driver.set_window_size(width, height)
 
 
 def new_driver(width: int = 1366, height: int = 768) -> object:

@@ -138,7 +138,7 @@ async def test_a_caseworker_takes_a_child_from_suspect_to_return_and_an_approver
     assert "已逾期未改正" in text_of(driver, "#order-overdue")
     assert "责令限期改正" in text_of(driver, "#ladder li.current")
     assert "拒绝返校" in text_of(driver, "#attempts")
-    shots("case")
+    shots.whole_page("case")
 
     # A judicial document without a date is refused in words, on the same page.
     fill(driver, {"level": "judicial_document", "issued_by": "县法院"}, within="#step-escalation")

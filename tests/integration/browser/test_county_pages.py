@@ -24,10 +24,7 @@ async def test_the_county_home_draws_its_charts_and_the_ledger_filters_and_downl
     for chart in ("chart-trend", "chart-schools", "chart-groups"):
         find(driver, f'#{chart}[data-rendered="true"] canvas')
     wait_text(driver, '.figure[data-key="suspected"] .name', "疑似辍学人数")
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1366, max(768, height + 140))  # the whole page in the shot, charts included
-    shots("county-home")
-    driver.set_window_size(1366, 768)
+    shots.whole_page("county-home")  # charts included
 
     find(driver, f'a[href="/counties/{COUNTY}/ledgers/suspected"]').click()
     wait_text(driver, "#ledger-total", "共")

@@ -151,7 +151,7 @@ async def test_a_caseworker_takes_a_child_from_suspect_to_return_and_an_approver
     fill(driver, {"placement": "regular"}, within="#step-return")
     set_date(driver, "#return-date", days[25])
     submit(driver, "#step-return form")
-    wait_text(driver, "#case-status", "已返校")
+    wait_text(driver, "#case-status", "已复学待巩固")
     shots("returned")
 
     # Back at school three days; the operator's sweep proposes the close-out.
@@ -160,14 +160,14 @@ async def test_a_caseworker_takes_a_child_from_suspect_to_return_and_an_approver
             await push(ingest, stack, day, {sid: "present"}, SCHOOL)
     assert sweep(stack, today).endswith(": 1")
     driver.get(f"{base}/cases/{case_id}")
-    wait_text(driver, "#case-status", "待销号审核")
+    wait_text(driver, "#case-status", "待销号")
     assert not driver.find_elements("css selector", "#step-approve"), "a caseworker is not offered approval"
 
     # A second person, the county's approver, approves.
     find(driver, "#sign-out").click()
     sign_in(driver, base, "yg-approver")
     driver.get(f"{base}/cases/{case_id}")
-    wait_text(driver, "#case-status", "待销号审核")
+    wait_text(driver, "#case-status", "待销号")
     fill(driver, {"note": "返校稳定，同意销号"}, within="#step-approve")
     shots("closure-proposed")
     find(driver, "#approve-button").click()

@@ -91,9 +91,27 @@ PLACEMENT_LABELS: dict[str, str] = {
 }
 CASE_STATUS_LABELS: dict[str, str] = {
     "open": "劝返中",
-    "returned": "已返校（巩固期）",
-    "closure_proposed": "待销号审核",
+    "returned": "已复学待巩固",
+    "closure_proposed": "待销号",
     "closed": "已销号",
+}
+SUSPECT_STATUS_LABELS: dict[str, str] = {
+    "pending": "待核实",
+    "verifying": "核实中",
+    "confirmed_dropout": "确认辍学",
+    "cleared": "已排除",
+}
+SCHOOL_AGE_STATUS_LABELS: dict[str, str] = {
+    "enrolled": "在读",
+    "studying_elsewhere": "异地就读",
+    "home_education": "送教上门",
+    "medical_leave": "因病缓学",
+    "suspended": "休学",
+    "out_of_school": "失学",
+    "dropout": "辍学",
+    "returned": "复学",
+    "deceased": "死亡",
+    "emigrated": "出国(境)",
 }
 VERIFICATION_STATUS_LABELS: dict[str, str] = {"open": "待核查", "overdue": "已逾期", "done": "已核查"}
 OUTCOME_LABELS: dict[str, str] = {"confirmed_dropout": "确认辍学", "cleared": "排除疑似"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from baoxue_common.labels import GROUP_LABELS
+from baoxue_common.labels import CASE_STATUS_LABELS, GROUP_LABELS, SCHOOL_AGE_STATUS_LABELS, SUSPECT_STATUS_LABELS
 
 LedgerName = Literal["school-age", "suspected", "dropouts"]
 LEDGER_TITLES: dict[str, str] = {
@@ -17,20 +17,9 @@ LEDGER_TITLES: dict[str, str] = {
     "dropouts": "辍学学生台账",
 }
 STATUSES: dict[str, dict[str, str]] = {
-    "school-age": {
-        "enrolled": "在读",
-        "studying_elsewhere": "异地就读",
-        "home_education": "送教上门",
-        "medical_leave": "因病缓学",
-        "suspended": "休学",
-        "out_of_school": "失学",
-        "dropout": "辍学",
-        "returned": "复学",
-        "deceased": "死亡",
-        "emigrated": "出国(境)",
-    },
-    "suspected": {"pending": "待核实", "verifying": "核实中", "confirmed_dropout": "确认辍学", "cleared": "已排除"},
-    "dropouts": {"open": "劝返中", "returned": "已复学待巩固", "closure_proposed": "待销号", "closed": "已销号"},
+    "school-age": SCHOOL_AGE_STATUS_LABELS,
+    "suspected": SUSPECT_STATUS_LABELS,
+    "dropouts": CASE_STATUS_LABELS,
 }
 """Each ledger's statuses (the ledger service's words), for the status filter."""
 OPEN_SUSPECT = frozenset({"pending", "verifying"})

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 
+from baoxue_common.labels import CASE_STATUS_LABELS, SCHOOL_AGE_STATUS_LABELS, SUSPECT_STATUS_LABELS
+
 LedgerName = Literal["school-age", "suspected", "dropouts"]
 LEDGER_KEYS: dict[str, str] = {"school-age": "school_age", "suspected": "suspected", "dropouts": "dropouts"}
 """The ledger's name in paths → its name in events and tables."""
@@ -25,12 +27,7 @@ VERIFYING: SuspectStatus = "verifying"
 STAND_IN_REASON = "confirmed before its flag reached the ledger"
 """The reason of a suspect entered by its confirmation; its flag, arriving later, gives the real one."""
 CLEARED: SuspectStatus = "cleared"
-STATUS_LABELS: dict[str, str] = {
-    "pending": "待核实",
-    "verifying": "核实中",
-    "confirmed_dropout": "确认辍学",
-    "cleared": "已排除",
-}
+STATUS_LABELS = SUSPECT_STATUS_LABELS
 SchoolAgeStatus = Literal[
     "enrolled",
     "studying_elsewhere",
@@ -43,25 +40,9 @@ SchoolAgeStatus = Literal[
     "deceased",
     "emigrated",
 ]
-SCHOOL_AGE_LABELS: dict[str, str] = {
-    "enrolled": "在读",
-    "studying_elsewhere": "异地就读",
-    "home_education": "送教上门",
-    "medical_leave": "因病缓学",
-    "suspended": "休学",
-    "out_of_school": "失学",
-    "dropout": "辍学",
-    "returned": "复学",
-    "deceased": "死亡",
-    "emigrated": "出国(境)",
-}
+SCHOOL_AGE_LABELS = SCHOOL_AGE_STATUS_LABELS
 CaseStatus = Literal["open", "returned", "closure_proposed", "closed"]
-CASE_LABELS: dict[str, str] = {
-    "open": "劝返中",
-    "returned": "已复学待巩固",
-    "closure_proposed": "待销号",
-    "closed": "已销号",
-}
+CASE_LABELS = CASE_STATUS_LABELS
 OPEN_STATUSES: frozenset[str] = frozenset({"pending", "verifying"})
 """The statuses of a suspect still open; only these can be cleared."""
 

@@ -185,6 +185,13 @@ async def test_the_school_home_lists_open_warnings_until_the_pupil_is_back(
         assert [w["student_id"] for w in listed["items"]] == [absent] and listed["total"] == 1
         other = await verification.get(f"/v1/schools/{school}/warnings", headers=auth(stack.token(f"school:{SCHOOL}")))
         assert other.status_code == 403, other.text
+        elsewhere = auth(stack.token("region:140224"))  # another county of the same city
+        refused = await verification.get(f"/v1/schools/{school}/warnings", headers=elsewhere)
+        assert refused.status_code == 403, refused.text
+        unknown = await verification.get(
+            "/v1/schools/1402239999/warnings", headers=auth(stack.token(f"region:{COUNTY}"))
+        )
+        assert unknown.status_code == 404, unknown.text
 
         await push(ingest, stack, days[4], {absent: "present", present: "present"}, school)
 

@@ -6,13 +6,12 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-import sqlalchemy as sa
 from baoxue_common.auth import Authenticated
 from baoxue_common.errors import Forbidden, NotFound
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
-from verification.adapters.orm import pupils, warnings
+from verification.adapters.warnings_repository import open_warnings, school_county
 from verification.entrypoints.routes import Runtime
 
 router = APIRouter(prefix="/v1/schools", tags=["warnings"])
@@ -48,22 +47,12 @@ async def get_school_warnings(
     rt: Runtime,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> WarningList:
-    p, w = pupils.c, warnings.c
     async with rt.engine.connect() as conn:
-        county = await conn.scalar(sa.select(p.county_code).where(p.school_code == school_code).limit(1))
+        county = await school_county(conn, school_code)
         if county is None and principal.kind not in ("admin", "school"):
             raise NotFound(f"no pupil of school {school_code} is known")
         if not principal.covers_school(school_code, county):
             raise Forbidden(f"scope {principal.scope} does not cover school {school_code}")
-        # Open: the pupil is on this school's roll and no later school day recorded them (present or otherwise).
-        open_ = sa.and_(
-            p.school_code == school_code,
-            p.left_on.is_(None),
-            sa.or_(p.last_recorded_on.is_(None), w.run_end >= p.last_recorded_on),
-        )
-        joined = warnings.join(pupils, p.student_id == w.student_id)
-        total = await conn.scalar(sa.select(sa.func.count()).select_from(joined).where(open_))
-        query = sa.select(w.warning_id, w.student_id, w.streak_start, w.run_end, w.raised_on).select_from(joined)
-        rows = (await conn.execute(query.where(open_).order_by(w.raised_on.desc(), w.student_id).limit(limit))).all()
-    items = [WarningOut.model_validate(dict(r._mapping)) for r in rows]
-    return WarningList(school_code=school_code, total=int(total or 0), items=items)
+        total, rows = await open_warnings(conn, school_code, limit)
+    items = [WarningOut.model_validate(r) for r in rows]
+    return WarningList(school_code=school_code, total=total, items=items)

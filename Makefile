@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create the virtualenv and install everything
 
-dev: install ## run PostgreSQL, the broker and the four services until Ctrl-C
+dev: install ## run PostgreSQL, the broker, the four services and the console until Ctrl-C
 	$(BIN)/baoxue dev
 
 # The browser tests need Debian's chromium and chromium-driver; without them they are skipped, and said so.

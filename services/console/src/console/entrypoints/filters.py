@@ -35,7 +35,7 @@ LABELS: dict[str, dict[str, str]] = {
     "escalation": ESCALATION_LABELS,
     "group": GROUP_LABELS,
     "source": SOURCE_LABELS,
-    # the case and verification pages (H2)
+    # the case and verification pages
     "assignee_role": ASSIGNEE_ROLE_LABELS,
     "attempt_outcome": ATTEMPT_OUTCOME_LABELS,
     "case_status": CASE_STATUS_LABELS,

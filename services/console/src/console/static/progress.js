@@ -1,4 +1,4 @@
-/* H3: say that something is under way — a file being checked, a report being generated. No build step. */
+/* Say that something is under way — a file being checked, a report being generated. No build step. */
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var text = form.getAttribute("data-busy-text");

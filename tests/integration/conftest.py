@@ -145,9 +145,11 @@ async def services(stack: Stack, otlp: OtlpReceiver) -> AsyncIterator[dict[str, 
 
 
 @pytest.fixture(scope="session")
-async def console(stack: Stack, services: dict[str, ServiceProcess]) -> AsyncIterator[ServiceProcess]:
-    """The console process (`baoxue serve console`), calling the four services of this session."""
+async def console(
+    stack: Stack, services: dict[str, ServiceProcess], otlp: OtlpReceiver
+) -> AsyncIterator[ServiceProcess]:
+    """The console process (`baoxue serve console`), calling the four services of this session, traced."""
     from tests.integration.console_support import console_process
 
-    async with console_process(stack, services, log="console") as proc:
+    async with console_process(stack, services, log="console", otlp=otlp.endpoint) as proc:
         yield proc

@@ -22,11 +22,11 @@ PASSWORD = "正确的马电池订书钉-2026"  # every test user's password: lon
 
 @asynccontextmanager
 async def console_process(
-    stack: Stack, services: dict[str, ServiceProcess], *, log: str = "console-http", **urls: str
+    stack: Stack, services: dict[str, ServiceProcess], *, log: str = "console-http", otlp: str = "", **urls: str
 ) -> AsyncIterator[ServiceProcess]:
     """A console calling the test session's services; `urls` overrides one, e.g. reporting="http://..."."""
     await migrate_async(CONSOLE, stack.database_url)
-    env = dict(stack.env)
+    env = dict(stack.env) | ({"OTEL_EXPORTER_OTLP_ENDPOINT": otlp} if otlp else {})
     for spec in SERVICES:
         env[f"BAOXUE_CONSOLE_{spec.package.upper()}_URL"] = urls.get(spec.package, services[spec.name].url)
     proc = ServiceProcess(CONSOLE.name, free_port(), env, DATA / "logs" / f"{log}.log").start()

@@ -3,6 +3,7 @@ a service's refusal comes back in words, and a service that is down is a page in
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from console.domain.accounts import ConsoleUser, Role
 
 from tests.integration.conftest import Stack
 from tests.integration.console_support import PASSWORD, add_user, console_process
+from tests.integration.otlp import SERVER, OtlpReceiver
 from tests.integration.slice_data import BIRTH
 from tests.integration.support import eventually, produce
 
@@ -97,3 +99,24 @@ async def test_a_service_that_is_down_is_a_page_in_words(stack: Stack, services:
         assert "Traceback" not in page.text and "httpx" not in page.text and "左云 冯涛" in page.text
         fragment = await http.get(signed.headers["location"], headers={"HX-Request": "true"})
         assert fragment.status_code == 503 and "<html" not in fragment.text and "服务暂时不可用" in fragment.text
+
+
+async def test_a_page_and_the_service_calls_behind_it_are_one_trace(
+    stack: Stack, services: dict[str, ServiceProcess], console: ServiceProcess, otlp: OtlpReceiver
+) -> None:
+    """The console's server span continues the caller's trace, and the services it calls continue the console's."""
+    await add_user(stack, "zuoyun-traced", "王芳", "county_caseworker", f"region:{COUNTY}")
+    trace_id = uuid.uuid4().hex
+    async with httpx.AsyncClient(base_url=console.url, timeout=30) as client:
+        signed = await client.post("/login", data={"username": "zuoyun-traced", "password": PASSWORD})
+        assert signed.status_code == 303, signed.text
+        page = await client.get(f"/counties/{COUNTY}", headers={"traceparent": f"00-{trace_id}-{'1' * 16}-01"})
+        assert page.status_code == 200, page.text
+
+    async def traced() -> bool:
+        return {"console", "reporting"} <= otlp.services_in(trace_id)
+
+    await eventually(traced)
+    console_spans = [s for s in otlp.spans(trace_id) if s.service == "console"]
+    assert any(s.kind == SERVER for s in console_spans), console_spans
+    assert any(s.is_sql for s in console_spans), "the session lookup is traced as SQL"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -24,6 +22,7 @@ from console.domain.county import (
     reason_zh,
 )
 from console.entrypoints.deps import Api, CurrentSession, PageError, ensure_region, render
+from console.entrypoints.downloads import pass_through
 
 router = APIRouter(tags=["county"])
 CountyPath = Annotated[str, Path(pattern=r"^\d{6}$")]
@@ -90,18 +89,4 @@ async def ledger_download(
     """The whole filtered ledger as CSV or XLSX, streamed through from the ledger service as it sends it."""
     ensure_region(session, county_code)
     params = query_of(ledger, request).filters() | {"format": format}
-    stack = AsyncExitStack()
-    upstream = await stack.enter_async_context(
-        api.stream("ledger", f"/v1/counties/{county_code}/ledgers/{ledger}", params=params)
-    )
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in upstream.aiter_bytes():
-                yield chunk
-        finally:
-            await stack.aclose()
-
-    headers = {"Content-Disposition": upstream.headers.get("content-disposition", "attachment")}
-    media = upstream.headers.get("content-type", "application/octet-stream")
-    return StreamingResponse(body(), media_type=media, headers=headers)
+    return await pass_through(api, "ledger", f"/v1/counties/{county_code}/ledgers/{ledger}", params)

@@ -7,11 +7,12 @@ from typing import Any
 
 from baoxue_common.regions import NATIONAL, sub_regions, tier_of
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, StreamingResponse
 
 from console.adapters.services_api import ServiceError, UserApi
 from console.domain.report_periods import REPORTS, recent_periods
 from console.entrypoints.deps import Api, CurrentSession, PageError, Runtime, Session, ensure_region, render
+from console.entrypoints.downloads import pass_through
 
 router = APIRouter(tags=["region"])
 FIGURES = ("population", "in_school", "enrolment_rate", "suspected", "confirmed", "cases_active", "returned")
@@ -109,14 +110,9 @@ async def region_report_download(
     api: Api,
     period: str = Query(max_length=20),
     format: str = Query(default="xlsx", pattern="^(json|csv|xlsx)$"),
-) -> Response:
+) -> StreamingResponse:
     """The report as the reporting service renders it (json, csv or xlsx), passed through."""
     tier = _ensure(session, region_code)
     path = _report_path(region_code, tier, period)
-    async with api.stream("reporting", path, {"format": format}) as upstream:
-        body = await upstream.aread()
-        headers = {k: v for k, v in upstream.headers.items() if k.lower() == "content-disposition"}
-        if format == "json":
-            headers["Content-Disposition"] = f'attachment; filename="{REPORTS[tier][0]}-{region_code}-{period}.json"'
-        media = upstream.headers.get("content-type", "application/octet-stream")
-    return Response(body, media_type=media, headers=headers)
+    filename = f"{REPORTS[tier][0]}-{region_code}-{period}.json" if format == "json" else None
+    return await pass_through(api, "reporting", path, {"format": format}, filename=filename)

@@ -6,21 +6,11 @@ import uuid
 from datetime import date
 from typing import Annotated, Literal
 
-from baoxue_common.regions import county_problem
-from baoxue_contracts.base import PriorityGroup, RegionCode, SchoolCode, StudentId
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from baoxue_common.roll_body import CountyCode, RollStudent
+from baoxue_contracts.base import SchoolCode, StudentId
+from pydantic import BaseModel, ConfigDict, Field
 
 MAX_ROLL = 20_000  # pupils in one roll push; the largest schools have about 10,000
-
-
-def _county_in_use(code: str) -> str:
-    if problem := county_problem(code):
-        raise ValueError(problem)
-    return code
-
-
-CountyCode = Annotated[RegionCode, AfterValidator(_county_in_use)]
-"""A county-level GB/T 2260 code in use today (county, district, county-level city)."""
 
 
 class Body(BaseModel):
@@ -37,22 +27,8 @@ class SchoolIn(Body):
     kind: Literal["primary", "junior", "nine_year", "special"]
 
 
-class StudentIn(Body):
+class StudentIn(RollStudent):
     """One pupil of a roll."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    student_id: StudentId
-    national_id: Annotated[str, Field(min_length=18, max_length=18)]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    gender: Literal["M", "F"]
-    birth_date: date
-    grade: Annotated[int, Field(ge=1, le=9)]
-    class_name: Annotated[str, Field(alias="class", max_length=50)]
-    hukou_county_code: CountyCode
-    residence_county_code: CountyCode
-    groups: list[PriorityGroup] = []
-    poverty_household: bool = False
 
 
 class RosterIn(Body):

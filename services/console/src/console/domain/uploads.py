@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from baoxue_common.labels import ABSENCE_LABELS, GROUP_LABELS
 from baoxue_common.pii import check_national_id
-from baoxue_common.regions import county_problem
-from baoxue_contracts.base import PriorityGroup, RegionCode, StudentId
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from baoxue_common.roll_body import RollStudent
+from baoxue_contracts.base import StudentId
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 Kind = Literal["roll", "attendance"]
 STATUSES: tuple[str, ...] = ("present", "late", "left_early", "absent_excused", "absent_unexcused")
@@ -73,31 +72,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _county_in_use(code: str) -> str:
-    if county_problem(code):
-        raise ValueError("不是现行的县级行政区划代码")
-    return code
-
-
-CountyCode = Annotated[RegionCode, AfterValidator(_county_in_use)]
-
-
-class RollRow(BaseModel):
-    """One pupil, with the constraints of attendance-ingest's `StudentIn` (PUT /v1/schools/{s}/roster)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    student_id: StudentId
-    national_id: Annotated[str, Field(min_length=18, max_length=18)]
-    name: Annotated[str, Field(min_length=1, max_length=100)]
-    gender: Literal["M", "F"]
-    birth_date: date
-    grade: Annotated[int, Field(ge=1, le=9)]
-    class_name: Annotated[str, Field(alias="class", max_length=50)]
-    hukou_county_code: CountyCode
-    residence_county_code: CountyCode
-    groups: list[PriorityGroup] = []
-    poverty_household: bool = False
+class RollRow(RollStudent):
+    """One pupil of an uploaded roll: the roster API's own model (baoxue_common.roll_body)."""
 
 
 class AttendanceRow(BaseModel):
@@ -169,6 +145,8 @@ def _words(err: Mapping[str, Any]) -> str:
     field = str(err["loc"][0]) if err.get("loc") else ""
     field = "class" if field == "class_name" else field
     kind = str(err.get("type", ""))
+    if kind == "value_error" and field in ("hukou_county_code", "residence_county_code"):
+        return "不是现行的县级行政区划代码"
     if kind == "value_error":
         return str(err.get("msg", "")).removeprefix("Value error, ")
     if field in _FIELD_HINTS and kind in ("string_pattern_mismatch", "literal_error", "string_not_ascii"):
